@@ -1,0 +1,112 @@
+"""Run-time switches shared by every lesson: fast/offline flags, seeding, device choice.
+
+Two environment variables steer the whole course:
+
+* ``COURSE_FAST=1``    -- reduced configuration (fewer iterations, smaller images) that runs
+  on 2 CPU cores; the tests and the book build set it.
+* ``COURSE_OFFLINE=1`` -- forbid every download (weights, datasets).
+
+Both are read through :func:`flags` and nowhere else.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import random
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["RunFlags", "flags", "seed_everything", "get_device", "on_colab", "describe"]
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _read_bool(name: str) -> bool:
+    raw = os.environ.get(name, "")
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(
+        f"environment variable {name} must be one of {sorted(_TRUE | _FALSE - {''})}, got {raw!r}"
+    )
+
+
+@dataclass(frozen=True)
+class RunFlags:
+    """The two course switches. ``fast``: reduced configuration; ``offline``: no downloads."""
+
+    fast: bool
+    offline: bool
+
+    @property
+    def mode(self) -> str:
+        return "fast" if self.fast else "full"
+
+
+def flags() -> RunFlags:
+    """Read ``COURSE_FAST`` and ``COURSE_OFFLINE`` from the environment (the one place that does)."""
+    return RunFlags(fast=_read_bool("COURSE_FAST"), offline=_read_bool("COURSE_OFFLINE"))
+
+
+def on_colab() -> bool:
+    """True inside a Google Colab runtime."""
+    return "google.colab" in sys.modules
+
+
+def seed_everything(seed: int = 0) -> int:
+    """Seed Python, NumPy and torch (CPU and CUDA) so a run repeats exactly. Returns ``seed``."""
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    import torch
+
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+    return seed
+
+
+def get_device(prefer: str = "cuda", verbose: bool = True):
+    """Return ``torch.device('cuda')`` when available (and preferred), else the CPU.
+
+    On Colab without a GPU, prints how to switch one on instead of failing.
+    """
+    import torch
+
+    if prefer not in {"cuda", "cpu"}:
+        raise ValueError(f"prefer must be 'cuda' or 'cpu', got {prefer!r}")
+    if prefer == "cuda" and torch.cuda.is_available():
+        return torch.device("cuda")
+    if verbose and prefer == "cuda" and on_colab():
+        print(
+            "No GPU found. On Colab: Runtime > Change runtime type > Hardware accelerator: GPU, "
+            "then run the notebook again. Continuing on the CPU."
+        )
+    return torch.device("cpu")
+
+
+def describe(device=None) -> str:
+    """One line saying which mode the notebook runs in and on which device; also printed."""
+    import torch
+
+    f = flags()
+    device = device if device is not None else get_device(verbose=False)
+    if getattr(device, "type", str(device)) == "cuda":
+        where = f"GPU ({torch.cuda.get_device_name(0)})"
+    else:
+        where = f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+    line = (
+        f"Mode: {f.mode.upper()} (COURSE_FAST={'1' if f.fast else '0'}) | "
+        f"downloads: {'forbidden (COURSE_OFFLINE=1)' if f.offline else 'allowed'} | "
+        f"device: {where} | torch {torch.__version__}"
+        + (" | Colab" if on_colab() else "")
+    )
+    print(line)
+    return line
