@@ -1,0 +1,249 @@
+"""Tests of course_utils.models: local weights folder, cache, offline fallback, clear errors, no hangs."""
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+import torch
+
+from course_utils import models
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path):
+    """No weights folder, an empty torch hub cache, downloads allowed unless a test says otherwise."""
+    monkeypatch.delenv(models.ENV_WEIGHTS_DIR, raising=False)
+    monkeypatch.setenv("COURSE_OFFLINE", "0")
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(hub))
+    return hub
+
+
+def _random_state_dict(name: str, seed: int) -> dict:
+    """A state dict with the right keys and shapes but values unlike the loader's seed-0 model."""
+    net = models._build(name, seed)
+    g = torch.Generator().manual_seed(seed)
+    return {k: (torch.randn(v.shape, generator=g) if v.is_floating_point() else v.clone())
+            for k, v in net.state_dict().items()}
+
+
+def test_supported_names_and_weights_metadata():
+    for name in ("resnet18", "deeplabv3_mobilenet_v3_large", "deeplabv3_resnet50", "fcn_resnet50"):
+        assert name in models.SUPPORTED
+        w = models.weights_for(name)
+        assert models.weights_filename(name) == w.url.rsplit("/", 1)[-1]
+    assert models.weights_filename("resnet18") == "resnet18-f37072fd.pth"
+    assert models.weights_for("resnet18").meta["num_params"] == 11_689_512
+    assert len(models.weights_for("deeplabv3_resnet50").meta["categories"]) == 21
+
+
+def test_loads_local_weights_file(monkeypatch, tmp_path, capsys):
+    sd = _random_state_dict("resnet18", seed=123)
+    wdir = tmp_path / "weights"
+    wdir.mkdir()
+    torch.save(sd, wdir / models.weights_filename("resnet18"))
+    monkeypatch.setenv(models.ENV_WEIGHTS_DIR, str(wdir))
+    net = models.load("resnet18")
+    assert net.pretrained is True
+    assert not net.training
+    assert next(net.parameters()).device.type == "cpu"
+    assert str(net.weights) == "ResNet18_Weights.IMAGENET1K_V1"
+    got = net.state_dict()
+    assert set(got) == set(sd)
+    for k in sd:
+        assert torch.equal(got[k], sd[k]), k
+    assert str(wdir) in net.load_note
+    # a test file cannot have torchvision's checksum, and the note says so
+    assert "differs" in net.load_note
+    assert "Loaded" in capsys.readouterr().out
+
+
+def test_local_weights_for_segmentation_model(monkeypatch, tmp_path):
+    name = "deeplabv3_mobilenet_v3_large"
+    sd = _random_state_dict(name, seed=7)
+    assert any(k.startswith("aux_classifier") for k in sd)  # aux_loss matches torchvision's weights
+    torch.save(sd, tmp_path / models.weights_filename(name))
+    monkeypatch.setenv(models.ENV_WEIGHTS_DIR, str(tmp_path))
+    net = models.load(name, verbose=False)
+    assert net.pretrained is True
+    for k, v in net.state_dict().items():
+        assert torch.equal(v, sd[k]), k
+    with torch.no_grad():
+        out = net(torch.rand(1, 3, 64, 64))["out"]
+    assert out.shape == (1, 21, 64, 64)
+
+
+def test_torch_hub_cache_is_used(isolated):
+    sd = _random_state_dict("resnet18", seed=5)
+    (isolated / "checkpoints").mkdir()
+    torch.save(sd, isolated / "checkpoints" / models.weights_filename("resnet18"))
+    net = models.load("resnet18", verbose=False)
+    assert net.pretrained is True
+    assert "cache" in net.load_note
+    assert torch.equal(net.fc.weight, sd["fc.weight"])
+
+
+def test_offline_returns_seeded_random_model_with_loud_message(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+
+    def no_download(*a, **k):  # offline must not even try
+        raise AssertionError("a download was attempted in offline mode")
+
+    monkeypatch.setattr(models, "_reachable", no_download)
+    monkeypatch.setattr(models, "_download", no_download)
+    before = torch.random.get_rng_state()
+    net = models.load("resnet18", seed=3)
+    assert torch.equal(torch.random.get_rng_state(), before)  # caller's RNG untouched
+    out = capsys.readouterr().out
+    assert net.pretrained is False
+    assert "resnet18" in out and "RANDOMLY INITIALISED" in out
+    assert "COURSE_OFFLINE=1" in out and "will NOT see" in out and models.ENV_WEIGHTS_DIR in out
+    assert "COURSE_OFFLINE=1" in net.load_note
+    assert not net.training
+    # seeded: same seed, same weights; another seed, other weights
+    again = models.load("resnet18", seed=3, verbose=False)
+    other = models.load("resnet18", seed=4, verbose=False)
+    assert torch.equal(net.conv1.weight, again.conv1.weight)
+    assert not torch.equal(net.conv1.weight, other.conv1.weight)
+    assert capsys.readouterr().out == ""  # verbose=False prints nothing
+
+
+def test_pretrained_false_never_looks_for_weights(monkeypatch, tmp_path):
+    (tmp_path / models.weights_filename("resnet18")).write_bytes(b"garbage")
+    monkeypatch.setenv(models.ENV_WEIGHTS_DIR, str(tmp_path))
+    net = models.load("resnet18", pretrained=False, verbose=False)
+    assert net.pretrained is False and "pretrained=False" in net.load_note
+
+
+def test_corrupt_file_gives_clear_error(monkeypatch, tmp_path):
+    fname = models.weights_filename("resnet18")
+    sd = _random_state_dict("resnet18", seed=1)
+    torch.save(sd, tmp_path / fname)
+    data = (tmp_path / fname).read_bytes()
+    (tmp_path / fname).write_bytes(data[: len(data) // 3])  # truncated download
+    monkeypatch.setenv(models.ENV_WEIGHTS_DIR, str(tmp_path))
+    with pytest.raises(models.WeightsFileError) as err:
+        models.load("resnet18", verbose=False)
+    msg = str(err.value)
+    assert fname in msg and "corrupt" in msg and "download it again" in msg
+
+
+def test_garbage_file_gives_clear_error(monkeypatch, tmp_path):
+    (tmp_path / models.weights_filename("resnet18")).write_bytes(b"not a checkpoint at all")
+    monkeypatch.setenv(models.ENV_WEIGHTS_DIR, str(tmp_path))
+    with pytest.raises(models.WeightsFileError, match="could not be read as a PyTorch state dict"):
+        models.load("resnet18", verbose=False)
+
+
+def test_mismatched_file_gives_clear_error(monkeypatch, tmp_path):
+    # the weights of another model saved under resnet18's name
+    other = models._build("deeplabv3_mobilenet_v3_large", 0).state_dict()
+    torch.save(other, tmp_path / models.weights_filename("resnet18"))
+    monkeypatch.setenv(models.ENV_WEIGHTS_DIR, str(tmp_path))
+    with pytest.raises(models.WeightsFileError) as err:
+        models.load("resnet18", verbose=False)
+    msg = str(err.value)
+    assert "does not fit" in msg and "missing keys" in msg and "unexpected keys" in msg
+
+
+def test_wrong_shape_and_checkpoint_wrapper(monkeypatch, tmp_path):
+    fname = models.weights_filename("resnet18")
+    sd = _random_state_dict("resnet18", seed=1)
+    sd["fc.weight"] = torch.zeros(10, 512)
+    torch.save(sd, tmp_path / fname)
+    monkeypatch.setenv(models.ENV_WEIGHTS_DIR, str(tmp_path))
+    with pytest.raises(models.WeightsFileError, match=r"wrong shape.*fc\.weight"):
+        models.load("resnet18", verbose=False)
+    torch.save({"state_dict": {"a": torch.zeros(1)}, "epoch": 3}, tmp_path / fname)
+    with pytest.raises(models.WeightsFileError, match="training checkpoint"):
+        models.load("resnet18", verbose=False)
+
+
+def test_weights_dir_without_file_falls_back(monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv(models.ENV_WEIGHTS_DIR, str(tmp_path))
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    net = models.load("resnet18")
+    assert net.pretrained is False
+    assert f"has no file {models.weights_filename('resnet18')}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, text",
+    [
+        ({"name": "resnet19"}, ValueError, "name: expected one of"),
+        ({"name": 18}, ValueError, "name: expected one of"),
+        ({"name": "resnet18", "pretrained": "yes"}, TypeError, "pretrained: expected a bool"),
+        ({"name": "resnet18", "seed": -1}, ValueError, "seed"),
+        ({"name": "resnet18", "timeout": 0}, ValueError, "timeout"),
+    ],
+)
+def test_bad_arguments(kwargs, exc, text):
+    with pytest.raises(exc, match=text):
+        models.load(**kwargs)
+
+
+def test_real_download_attempt_fails_fast_without_network(capsys):
+    """The real path, no mocks: on a machine without network it gives up within seconds.
+
+    (On a machine with network this would download ~45 MB; skip there.)
+    """
+    try:
+        socket.create_connection(("download.pytorch.org", 443), timeout=2).close()
+        pytest.skip("network available: the real download would succeed")
+    except OSError:
+        pass
+    t0 = time.perf_counter()
+    net = models.load("resnet18", timeout=3.0)
+    elapsed = time.perf_counter() - t0
+    assert net.pretrained is False
+    assert elapsed < 10.0, f"gave up only after {elapsed:.1f} s"
+    assert "download failed" in net.load_note
+    assert "download failed" in capsys.readouterr().out
+
+
+def test_hanging_name_lookup_is_abandoned_within_timeout(monkeypatch):
+    """A DNS lookup that never answers (socket timeouts do not cover it) must not hang the loader."""
+    def hang(*a, **k):
+        time.sleep(30)
+        raise OSError("never reached")
+
+    monkeypatch.setattr(socket, "create_connection", hang)
+    t0 = time.perf_counter()
+    net = models.load("resnet18", timeout=1.0, verbose=False)
+    elapsed = time.perf_counter() - t0
+    assert net.pretrained is False
+    assert elapsed < 5.0, f"gave up only after {elapsed:.1f} s"
+    assert "no answer" in net.load_note
+
+
+def test_download_error_after_reachable_server_falls_back(monkeypatch):
+    """Server reachable but the download itself fails (e.g. stalled socket, bad checksum)."""
+    monkeypatch.setattr(models, "_reachable", lambda url, timeout: None)
+
+    def stalled(weights, timeout, progress):
+        raise socket.timeout("timed out")
+
+    monkeypatch.setattr(models, "_download", stalled)
+    net = models.load("resnet18", verbose=False)
+    assert net.pretrained is False and "timed out" in net.load_note
+
+
+def test_download_success_path_uses_torchvision_weights_api(monkeypatch):
+    sd = _random_state_dict("resnet18", seed=11)
+    calls = {}
+
+    def fake_get_state_dict(self, *args, **kwargs):
+        calls.update(kwargs)
+        assert socket.getdefaulttimeout() == 2.0  # the socket timeout is in force during the download
+        return sd
+
+    monkeypatch.setattr(models, "_reachable", lambda url, timeout: None)
+    monkeypatch.setattr(type(models.weights_for("resnet18")), "get_state_dict", fake_get_state_dict)
+    before = socket.getdefaulttimeout()
+    net = models.load("resnet18", timeout=2.0, verbose=False)
+    assert socket.getdefaulttimeout() == before  # restored
+    assert net.pretrained is True and "downloaded" in net.load_note
+    assert calls.get("check_hash") is True and calls.get("weights_only") is True
+    assert torch.equal(net.fc.weight, sd["fc.weight"])
