@@ -1,0 +1,77 @@
+"""course_utils.runtime: the two flags, seeding, device choice and the mode line."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from course_utils import runtime
+
+
+@pytest.mark.parametrize("raw, expected", [("1", True), ("true", True), (" Yes ", True), ("0", False), ("", False), ("off", False)])
+def test_flags_parse(monkeypatch, raw, expected):
+    monkeypatch.setenv("COURSE_FAST", raw)
+    monkeypatch.setenv("COURSE_OFFLINE", "0")
+    f = runtime.flags()
+    assert f.fast is expected and f.offline is False
+    assert f.mode == ("fast" if expected else "full")
+
+
+def test_flags_default_to_full_and_online(monkeypatch):
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    monkeypatch.delenv("COURSE_OFFLINE", raising=False)
+    assert runtime.flags() == runtime.RunFlags(fast=False, offline=False)
+
+
+def test_flags_bad_value_names_the_variable(monkeypatch):
+    monkeypatch.setenv("COURSE_OFFLINE", "maybe")
+    with pytest.raises(ValueError, match=r"COURSE_OFFLINE must be one of .*got 'maybe'"):
+        runtime.flags()
+
+
+def _draw():
+    return random.random(), np.random.rand(3), torch.rand(3)
+
+
+def test_seed_everything_repeats_exactly():
+    assert runtime.seed_everything(123) == 123
+    a = _draw()
+    runtime.seed_everything(123)
+    b = _draw()
+    runtime.seed_everything(124)
+    c = _draw()
+    assert a[0] == b[0] and np.array_equal(a[1], b[1]) and torch.equal(a[2], b[2])
+    assert a[0] != c[0] and not torch.equal(a[2], c[2])
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_seed_everything_rejects_bad_seeds(seed):
+    with pytest.raises(ValueError, match=r"seed must be a non-negative int, got"):
+        runtime.seed_everything(seed)
+
+
+def test_get_device_cpu_and_bad_preference():
+    assert runtime.get_device("cpu").type == "cpu"
+    with pytest.raises(ValueError, match=r"prefer must be 'cuda' or 'cpu', got 'tpu'"):
+        runtime.get_device("tpu")
+
+
+def test_describe_prints_mode_downloads_and_device(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_FAST", "1")
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    line = runtime.describe(torch.device("cpu"))
+    printed = capsys.readouterr().out
+    assert line in printed
+    assert "Mode: FAST (COURSE_FAST=1)" in line
+    assert "forbidden (COURSE_OFFLINE=1)" in line
+    assert "device: CPU" in line and f"torch {torch.__version__}" in line
+    monkeypatch.setenv("COURSE_FAST", "0")
+    monkeypatch.setenv("COURSE_OFFLINE", "0")
+    line = runtime.describe(torch.device("cpu"))
+    assert "Mode: FULL" in line and "downloads: allowed" in line
+
+
+def test_not_on_colab_here():
+    assert runtime.on_colab() is False
