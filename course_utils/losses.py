@@ -1,0 +1,307 @@
+"""Losses for learning embeddings whose clusters are instances (lesson 7).
+
+:func:`discriminative_loss` implements the loss of De Brabandere, Neven & Van Gool, *Semantic
+Instance Segmentation with a Discriminative Loss Function* (2017), for one image and then averaged
+over the batch. For an image with instances ``c = 1..C`` (``N_c`` pixels each, embeddings ``x_i``,
+instance means ``mu_c``)::
+
+    var  = 1/C      sum_c  1/N_c sum_{i in c} [ ||mu_c - x_i|| - delta_v ]_+^2
+    dist = 1/(C(C-1)) sum_{c != c'} [ 2 delta_d - ||mu_c - mu_c'|| ]_+^2      (0 when C < 2)
+    reg  = 1/C      sum_c  ||mu_c||
+    total = alpha * var + beta * dist + gamma * reg
+
+Points on which public ports of the loss often differ from the paper, and what is done here:
+
+* the pull term is a mean *per instance* and then over instances -- a large instance does not
+  weigh more than a small one (not a pixel-weighted mean over all pixels);
+* the push term runs over ordered pairs ``c != c'`` and is divided by ``C(C-1)``, with margin
+  ``2 * delta_d`` (the paper's Eq. 2);
+* the Euclidean norm is computed with a "safe" square root (:func:`safe_norm`): its value is exact
+  and its gradient at a zero vector is 0 instead of NaN;
+* every label value is an instance (background too), except ``ignore_index``.
+
+Two implementations with the same semantics:
+
+* :func:`discriminative_loss` -- vectorised over the batch and the instances (segment ids,
+  ``index_add_`` means and a padded pairwise-distance matrix); use this one.
+* :func:`discriminative_loss_reference` -- a plain loop over images and instances, written to be
+  read. It is slow and is kept for teaching and for the benchmark in ``benchmarks/``.
+"""
+from __future__ import annotations
+
+import torch
+
+from .validation import check_float, describe_value
+
+__all__ = ["discriminative_loss", "discriminative_loss_reference", "safe_norm"]
+
+# Keys ``image * stride + label`` are counted with ``bincount`` when there are at most this many
+# bins per pixel of the batch; beyond (very large label values) ``torch.unique`` (a sort) is used.
+_MAX_BINS_PER_PIXEL = 4
+
+
+def safe_norm(v: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """Euclidean norm along ``dim`` whose value and gradient are finite everywhere.
+
+    ``torch.sqrt`` has an infinite derivative at 0, so ``sqrt(sum(v**2))`` yields NaN gradients
+    (``0 * inf``) when ``v`` is exactly zero -- e.g. a pixel that sits on its instance mean, or two
+    identical instance means. Here the squared norm is clamped from below at the smallest positive
+    normal number of the dtype, ``eps = torch.finfo(dtype).tiny`` (1.2e-38 for float32, 2.2e-308
+    for float64), before the square root. The value therefore differs from the exact norm only
+    for norms below ``sqrt(eps)`` (1.1e-19 in float32), and the gradient at ``v = 0`` is 0 -- a
+    valid subgradient of the norm -- because the clamp blocks it.
+    """
+    sq = (v * v).sum(dim)
+    return torch.sqrt(sq.clamp(min=torch.finfo(sq.dtype).tiny))
+
+
+def _compute_dtype(embedding: torch.Tensor) -> torch.dtype:
+    # float64 stays float64 (gradcheck, careful experiments); float16/bfloat16/float32 -> float32.
+    return torch.float64 if embedding.dtype == torch.float64 else torch.float32
+
+
+def _validate(embedding, instances, delta_v, delta_d, alpha, beta, gamma, ignore_index):
+    if not isinstance(embedding, torch.Tensor):
+        raise TypeError(f"embedding: expected a torch.Tensor of shape (B, D, H, W), got {describe_value(embedding)}")
+    if not isinstance(instances, torch.Tensor):
+        raise TypeError(f"instances: expected a torch.Tensor of shape (B, H, W), got {describe_value(instances)}")
+    if not embedding.is_floating_point():
+        raise TypeError(
+            f"embedding: expected a floating-point tensor (float16/bfloat16/float32/float64), got dtype {embedding.dtype}"
+        )
+    if embedding.ndim != 4:
+        raise ValueError(f"embedding: expected shape (B, D, H, W) with 4 dimensions, got shape {tuple(embedding.shape)}")
+    B, D, H, W = embedding.shape
+    if D == 0:
+        raise ValueError(f"embedding: expected at least one embedding channel (D >= 1), got shape {tuple(embedding.shape)}")
+    if B == 0 or H == 0 or W == 0:
+        raise ValueError(f"embedding: expected a non-empty batch and image (B, H, W >= 1), got shape {tuple(embedding.shape)}")
+    if instances.is_floating_point() or instances.is_complex():
+        raise TypeError(
+            f"instances: expected integer instance labels (e.g. torch.long), got dtype {instances.dtype}; "
+            f"convert label maps with .long() only if their values are whole numbers"
+        )
+    if instances.ndim != 3:
+        hint = " -- drop the channel axis, e.g. instances[:, 0]" if instances.ndim == 4 and instances.shape[1] == 1 else ""
+        raise ValueError(
+            f"instances: expected shape (B, H, W) = ({B}, {H}, {W}) with 3 dimensions, got shape {tuple(instances.shape)}{hint}"
+        )
+    if instances.shape[0] != B:
+        raise ValueError(
+            f"instances: expected batch size B = {B} (from embedding of shape {tuple(embedding.shape)}), "
+            f"got shape {tuple(instances.shape)}"
+        )
+    if tuple(instances.shape[1:]) != (H, W):
+        raise ValueError(
+            f"instances: expected spatial size (H, W) = ({H}, {W}) like embedding of shape {tuple(embedding.shape)}, "
+            f"got shape {tuple(instances.shape)}"
+        )
+    if instances.device != embedding.device:
+        raise ValueError(
+            f"instances: expected a tensor on the embedding's device {embedding.device}, got device {instances.device}"
+        )
+    params = {
+        "delta_v": check_float(delta_v, "delta_v", min_value=0.0),
+        "delta_d": check_float(delta_d, "delta_d", min_value=0.0),
+        "alpha": check_float(alpha, "alpha", min_value=0.0),
+        "beta": check_float(beta, "beta", min_value=0.0),
+        "gamma": check_float(gamma, "gamma", min_value=0.0),
+    }
+    if ignore_index is not None:
+        if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
+            raise TypeError(f"ignore_index: expected None or an int, got {describe_value(ignore_index)}")
+    return params
+
+
+def _check_no_negative(labels: torch.Tensor, valid: torch.Tensor | None, ignore_index) -> None:
+    if labels.numel() == 0 or int(labels.min()) >= 0:
+        return
+    neg = labels < 0
+    if valid is not None:
+        neg = neg & valid
+    if bool(neg.any()):
+        bad = int(labels[neg][0])
+        extra = f" other than ignore_index={ignore_index}" if ignore_index is not None else " (set ignore_index to mark ignored pixels)"
+        raise ValueError(f"instances: expected non-negative labels{extra}, got label {bad}")
+
+
+def discriminative_loss(
+    embedding: torch.Tensor,
+    instances: torch.Tensor,
+    *,
+    delta_v: float = 0.5,
+    delta_d: float = 1.5,
+    alpha: float = 1.0,
+    beta: float = 1.0,
+    gamma: float = 0.001,
+    ignore_index: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Discriminative loss (De Brabandere et al. 2017), vectorised over batch and instances.
+
+    Parameters
+    ----------
+    embedding : torch.Tensor, shape (B, D, H, W), floating point
+        Pixel embeddings. float16/bfloat16/float32 inputs are computed in float32 (also under
+        ``torch.autocast``, which is switched off inside); float64 inputs are computed in float64.
+    instances : torch.Tensor, shape (B, H, W), integer (or bool)
+        Instance label per pixel. Every value is an instance, background included, except
+        ``ignore_index``. Labels need not be consecutive (e.g. 3, 17, 1000) and must be >= 0.
+    delta_v, delta_d : float
+        Pull margin (a pixel closer than ``delta_v`` to its mean is not pulled) and push margin (two
+        means further apart than ``2 * delta_d`` are not pushed).
+    alpha, beta, gamma : float
+        Weights of the pull (var), push (dist) and regularisation (reg) terms.
+    ignore_index : int or None
+        Label whose pixels take no part in the loss.
+
+    Returns
+    -------
+    (total, var, dist, reg) : tuple of 0-d tensors (float32, or float64 for float64 input)
+        Each the mean over the images of the batch of the per-image terms (see the module
+        docstring). An image whose pixels are *all* ignored has no instances and is left out of the
+        mean; if every image of the batch is fully ignored the four terms are 0 and still connected
+        to ``embedding`` (their gradient is zero). ``dist`` of an image with one instance is 0, and
+        that image does count in the mean of ``dist``.
+
+    Notes
+    -----
+    Vectorised: each (image, label) pair becomes one segment id; means come from ``index_add_``;
+    the push term uses a (B, C_max, C_max) pairwise-distance matrix of the means, padded and masked.
+    There is no Python loop over images or instances. Norms use :func:`safe_norm`, so values and
+    gradients are finite when distances are exactly zero. The input is not checked for NaN/inf.
+    """
+    p = _validate(embedding, instances, delta_v, delta_d, alpha, beta, gamma, ignore_index)
+    B, D, H, W = embedding.shape
+    dtype = _compute_dtype(embedding)
+    with torch.autocast(device_type=embedding.device.type, enabled=False):
+        x = embedding.to(dtype).permute(0, 2, 3, 1).reshape(B * H * W, D)  # (P, D), pixel-major
+        labels = instances.reshape(B * H * W).long()
+        image_of_pixel = torch.arange(B, device=x.device).repeat_interleave(H * W)
+        valid = None if ignore_index is None else labels != ignore_index
+        if valid is not None:
+            x, labels, image_of_pixel = x[valid], labels[valid], image_of_pixel[valid]
+        n_pix = labels.numel()
+        min_label, max_label = (int(v) for v in torch.aminmax(labels)) if n_pix else (0, 0)
+        if min_label < 0:
+            _check_no_negative(labels, None, ignore_index)
+
+        # 1. One segment id per (image, label) pair, ordered by image then label.
+        stride = max_label + 1
+        if n_pix and B * stride <= _MAX_BINS_PER_PIXEL * n_pix + 1024:
+            key = image_of_pixel * stride + labels
+            present = torch.bincount(key, minlength=B * stride) > 0
+            key_of_seg = present.nonzero().squeeze(1)  # sorted
+            new_id = torch.cumsum(present.long(), 0) - 1
+            seg = new_id[key]
+        else:  # huge label values: compact the labels first (sort-based), then the same keys
+            uniq_labels, compact = torch.unique(labels, return_inverse=True)
+            stride = max(int(uniq_labels.numel()), 1)
+            key_of_seg, seg = torch.unique(image_of_pixel * stride + compact, return_inverse=True)
+        image_of_seg = torch.div(key_of_seg, stride, rounding_mode="floor")  # (S,)
+        S = key_of_seg.numel()
+
+        # 2. Instance means mu_c and sizes N_c.
+        n_c = torch.bincount(seg, minlength=S).to(dtype)  # (S,)
+        mu = torch.zeros(S, D, dtype=dtype, device=x.device).index_add_(0, seg, x) / n_c.clamp(min=1)[:, None]
+        n_inst = torch.bincount(image_of_seg, minlength=B)  # C per image, (B,)
+        has_inst = n_inst > 0
+        c_f = n_inst.to(dtype).clamp(min=1)
+
+        # 3. Pull (var): mean per instance of the hinge, then mean over the instances of the image.
+        d_pull = safe_norm(x - mu.index_select(0, seg))  # (P,)
+        hinge_v = torch.clamp(d_pull - p["delta_v"], min=0) ** 2
+        pull_c = torch.zeros(S, dtype=dtype, device=x.device).index_add_(0, seg, hinge_v) / n_c.clamp(min=1)
+        var_b = torch.zeros(B, dtype=dtype, device=x.device).index_add_(0, image_of_seg, pull_c) / c_f
+
+        # 4. Regulariser: mean norm of the instance means.
+        reg_b = torch.zeros(B, dtype=dtype, device=x.device).index_add_(0, image_of_seg, safe_norm(mu)) / c_f
+
+        # 5. Push (dist): padded (B, C_max, D) means, masked pairwise distances, / C(C-1).
+        c_max = int(n_inst.max()) if S else 0
+        if c_max >= 2:
+            first_seg = torch.cumsum(n_inst, 0) - n_inst  # index of the first segment of each image
+            slot = torch.arange(S, device=x.device) - first_seg[image_of_seg]
+            padded = torch.zeros(B, c_max, D, dtype=dtype, device=x.device)
+            padded = padded.index_put((image_of_seg, slot), mu)
+            real = torch.arange(c_max, device=x.device)[None, :] < n_inst[:, None]  # (B, C_max)
+            pair = real[:, :, None] & real[:, None, :]
+            pair &= ~torch.eye(c_max, dtype=torch.bool, device=x.device)[None]
+            d_push = safe_norm(padded[:, :, None, :] - padded[:, None, :, :])  # (B, C_max, C_max)
+            hinge_d = torch.clamp(2.0 * p["delta_d"] - d_push, min=0) ** 2
+            hinge_d = torch.where(pair, hinge_d, torch.zeros_like(hinge_d))
+            n_pairs = (n_inst * (n_inst - 1)).to(dtype).clamp(min=1)
+            dist_b = hinge_d.sum(dim=(1, 2)) / n_pairs
+        else:
+            dist_b = torch.zeros(B, dtype=dtype, device=x.device) + 0.0 * mu.sum()
+
+        # 6. Mean over the images that have at least one (non-ignored) pixel.
+        w = has_inst.to(dtype)
+        n_img = w.sum().clamp(min=1)
+        var = (var_b * w).sum() / n_img
+        dist = (dist_b * w).sum() / n_img
+        reg = (reg_b * w).sum() / n_img
+        if S == 0:  # every pixel ignored: zeros that stay connected to the embedding
+            anchor = 0.0 * embedding.to(dtype).sum()
+            var, dist, reg = var + anchor, dist + anchor, reg + anchor
+        total = p["alpha"] * var + p["beta"] * dist + p["gamma"] * reg
+    return total, var, dist, reg
+
+
+def discriminative_loss_reference(
+    embedding: torch.Tensor,
+    instances: torch.Tensor,
+    *,
+    delta_v: float = 0.5,
+    delta_d: float = 1.5,
+    alpha: float = 1.0,
+    beta: float = 1.0,
+    gamma: float = 0.001,
+    ignore_index: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The same loss as :func:`discriminative_loss`, written as loops over images and instances.
+
+    Slow on purpose -- it reads like the paper's equations and is used for teaching and as the
+    baseline of the speed benchmark. Same arguments, returns and conventions.
+    """
+    p = _validate(embedding, instances, delta_v, delta_d, alpha, beta, gamma, ignore_index)
+    dtype = _compute_dtype(embedding)
+    with torch.autocast(device_type=embedding.device.type, enabled=False):
+        emb = embedding.to(dtype)
+        valid_all = None if ignore_index is None else instances != ignore_index
+        _check_no_negative(instances, valid_all, ignore_index)
+        var_terms, dist_terms, reg_terms = [], [], []
+        for b in range(emb.shape[0]):
+            x = emb[b].flatten(1)  # (D, H*W)
+            lab = instances[b].flatten()
+            if ignore_index is not None:
+                keep = lab != ignore_index
+                x, lab = x[:, keep], lab[keep]
+            if lab.numel() == 0:
+                continue  # a fully ignored image has no instance: left out of the batch mean
+            means, pulls = [], []
+            for c in torch.unique(lab):
+                xc = x[:, lab == c]  # (D, N_c)
+                mu = xc.mean(dim=1)
+                means.append(mu)
+                d = safe_norm(xc - mu[:, None], dim=0)
+                pulls.append((torch.clamp(d - p["delta_v"], min=0) ** 2).mean())
+            C = len(means)
+            var_terms.append(torch.stack(pulls).mean())
+            reg_terms.append(torch.stack([safe_norm(m, dim=0) for m in means]).mean())
+            push = emb.new_zeros((), dtype=dtype)
+            if C >= 2:  # pairs through a (C, C) distance matrix of the stacked means
+                M = torch.stack(means)  # (C, D)
+                d = safe_norm(M[:, None, :] - M[None, :, :])  # (C, C)
+                off_diagonal = ~torch.eye(C, dtype=torch.bool, device=M.device)
+                push = (torch.clamp(2.0 * p["delta_d"] - d[off_diagonal], min=0) ** 2).sum() / (C * (C - 1))
+            dist_terms.append(push)
+        anchor = 0.0 * emb.sum()
+        if not var_terms:
+            zero = anchor
+            return zero, zero, zero, zero
+        var = torch.stack(var_terms).mean() + anchor
+        dist = torch.stack(dist_terms).mean() + anchor
+        reg = torch.stack(reg_terms).mean() + anchor
+        total = p["alpha"] * var + p["beta"] * dist + p["gamma"] * reg
+    return total, var, dist, reg
+
