@@ -14,7 +14,7 @@ export COURSE_FAST
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test install test-unit test-notebooks test-book test-site clean assign
+.PHONY: book test install install-browser test-unit test-notebooks test-book test-site linkcheck-external clean assign
 
 $(VENV)/.installed: pyproject.toml requirements/constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,8 +41,28 @@ test-book: install
 	rm -rf _build/html _build/.doctrees
 	COURSE_OFFLINE=1 $(VENV)/bin/jupyter-book build . --builder html -W --keep-going
 
-test-site: install
-	$(PY) -m pytest tests -q -m site
+# Site tests drive Debian's Chromium (never a browser download). As root (CI) or with passwordless
+# sudo, a missing /usr/bin/chromium is installed with apt-get; otherwise the target says what to do.
+install-browser:
+	@if [ -x /usr/bin/chromium ]; then \
+	  echo "Using $$(/usr/bin/chromium --version 2>/dev/null)"; \
+	else \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; \
+	  else echo "install-browser: /usr/bin/chromium is missing and apt-get needs root; run" \
+	    "'sudo apt-get install -y chromium' (Debian/Ubuntu) and retry." >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	    chromium fonts-liberation; \
+	fi
+
+# Needs the built site (`make test-book` or `make book`) and fails loudly without it.
+test-site: install install-browser
+	$(PY) -m pytest tests -q -m site --durations=5
+
+# External links need the internet; informative only, never part of `make test`.
+linkcheck-external: install
+	-$(PY) tests/site/linkcheck_external.py
 
 assign: install
 	$(PY) -m course_utils.assign build --out dist/

@@ -1,0 +1,648 @@
+"""Checks of the built course website, written as plain functions.
+
+The pytest files in this folder call these functions against the real ``_build/html``;
+``test_checks_catch_breakage.py`` calls the same functions against a deliberately broken copy of
+the site, to show that each check reports the problem it is meant to find.
+
+Pieces:
+* :class:`SiteServer` serves a folder on 127.0.0.1 (random free port) from a thread; it takes
+  ``overrides`` (path -> replacement bytes, or ``None`` for "missing") so a broken copy of the site
+  costs no copying.
+* :func:`launch_browser` starts Debian's Chromium (``/usr/bin/chromium``) through Playwright with a
+  fresh profile and no route to the internet (host resolution is disabled for every host except
+  127.0.0.1), so the site is tested as an offline reader sees it.
+* :func:`collect` visits one page and records what a reader gets (status, title, headings, console
+  errors, images, links, axe-core violations) in a :class:`PageReport`.
+* ``check_*`` functions take a report (plus what they need) and return a list of problems, each a
+  human-readable sentence; an empty list means the check passed.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import re
+import tempfile
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+# The book to test: this repository (SITE_BOOK_ROOT points elsewhere, e.g. at a scratch copy).
+ROOT = Path(os.environ.get("SITE_BOOK_ROOT") or Path(__file__).resolve().parents[2]).resolve()
+SITE_DIR = ROOT / "_build" / "html"
+SCREENSHOT_DIR = ROOT / "_build" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    # No internet for the page: every host except the local server fails to resolve, exactly as
+    # for a reader without a network (CDN scripts such as MathJax or the widget manager fail).
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+# --------------------------------------------------------------------------------------------
+# The book: pages of the table of contents and the configured repository
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TocPage:
+    docname: str  # e.g. "notebooks/04_dense_prediction" (as in _toc.yml, no suffix)
+    source: Path  # the source file (.ipynb or .md)
+
+    @property
+    def html(self) -> str:
+        return self.docname + ".html"
+
+    @property
+    def is_notebook(self) -> bool:
+        return self.source.suffix == ".ipynb"
+
+    @property
+    def lesson_number(self) -> int | None:
+        m = re.match(r"notebooks/(\d+)_", self.docname)
+        return int(m.group(1)) if m else None
+
+
+def _toc_docnames(entries: list[dict]) -> list[str]:
+    names = []
+    for entry in entries or []:
+        if "file" in entry:
+            names.append(entry["file"])
+        names += _toc_docnames(entry.get("sections", []))
+    return names
+
+
+def toc_pages(root: Path = ROOT) -> list[TocPage]:
+    """Every page that ``_toc.yml`` lists (root, parts, chapters and nested sections), in order."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    docnames = [toc["root"]] + _toc_docnames(toc.get("chapters", []))
+    for part in toc.get("parts", []):
+        docnames += _toc_docnames(part.get("chapters", []))
+    pages = []
+    for name in docnames:
+        name = re.sub(r"\.(ipynb|md)$", "", name)
+        sources = sorted(p for p in root.glob(name + ".*") if p.suffix in {".ipynb", ".md"})
+        pages.append(TocPage(name, sources[0] if sources else root / (name + ".md")))
+    return pages
+
+
+def book_config(root: Path = ROOT) -> dict:
+    return yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+
+
+def expected_colab_url(page: TocPage, config: dict, branch: str = "main") -> str:
+    """The Colab launch URL for a notebook page: the notebook on ``branch`` of the configured repo."""
+    repo = config["repository"]["url"].rstrip("/")
+    owner_repo = urllib.parse.urlparse(repo).path.strip("/")
+    colab = config.get("launch_buttons", {}).get("colab_url", "https://colab.research.google.com")
+    book_path = (config["repository"].get("path_to_book") or "").strip("/")
+    nb_path = "/".join(p for p in (book_path, page.docname + page.source.suffix) if p)
+    return f"{colab.rstrip('/')}/github/{owner_repo}/blob/{branch}/{nb_path}"
+
+
+def notebook_uses_widgets(path: Path) -> bool:
+    """True when a code cell of the notebook imports or calls ipywidgets."""
+    if path.suffix != ".ipynb" or not path.exists():
+        return False
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    pattern = re.compile(r"\bipywidgets\b|\binteract(ive)?\s*\(|\bwidgets\.")
+    return any(
+        pattern.search("".join(c.get("source", "")))
+        for c in nb.get("cells", [])
+        if c.get("cell_type") == "code"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# A local web server with optional overrides (for deliberately broken copies)
+# --------------------------------------------------------------------------------------------
+class _Handler(http.server.SimpleHTTPRequestHandler):
+    overrides: dict[str, bytes | None] = {}
+
+    def log_message(self, format, *args):  # noqa: A002 - keep the test output quiet
+        pass
+
+    def end_headers(self):
+        # No browser caching: a broken copy served later under the same URL must really be fetched.
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def _override(self):
+        path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path).lstrip("/")
+        return path, self.server.overrides.get(path, ...)  # type: ignore[attr-defined]
+
+    def send_head(self):
+        path, data = self._override()
+        if data is ...:
+            return super().send_head()
+        if data is None:
+            self.send_error(404, "File not found (removed by a test)")
+            return None
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        import io
+
+        return io.BytesIO(data)
+
+
+class SiteServer:
+    """Serve ``root`` on 127.0.0.1 at a free port from a daemon thread.
+
+    ``overrides`` maps a site path (``"notebooks/01_x.html"``) to replacement bytes, or to ``None``
+    to make the path answer 404; everything else is served from ``root`` unchanged.
+    """
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        handler = functools.partial(_Handler, directory=str(self.root))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.httpd.overrides = {}  # type: ignore[attr-defined]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def overrides(self) -> dict[str, bytes | None]:
+        return self.httpd.overrides  # type: ignore[attr-defined]
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def __enter__(self) -> "SiteServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def http_status(url: str, timeout: float = 10) -> tuple[int, bytes]:
+    """(status, body) of a GET; status 0 with the error text when the server cannot be reached."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as err:
+        return err.code, b""
+    except (urllib.error.URLError, OSError) as err:
+        return 0, str(err).encode()
+
+
+# --------------------------------------------------------------------------------------------
+# The browser
+# --------------------------------------------------------------------------------------------
+def launch_browser(playwright, user_data_dir: str | None = None):
+    """Debian's Chromium through Playwright: headless, fresh profile, no internet.
+
+    Returns a persistent BrowserContext; close it when done (the profile folder is temporary).
+    """
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(
+            f"{CHROMIUM} is missing: install Debian's chromium (`make install-browser`, which runs "
+            "`apt-get install -y chromium`). The site tests never download a browser."
+        )
+    user_data_dir = user_data_dir or tempfile.mkdtemp(prefix="site-tests-chromium-")
+    return playwright.chromium.launch_persistent_context(
+        user_data_dir,
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 900},
+        locale="en-GB",
+        service_workers="block",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# What a reader gets from one page
+# --------------------------------------------------------------------------------------------
+@dataclass
+class PageReport:
+    url: str
+    status: int | None = None
+    title: str = ""
+    h1: list[str] = field(default_factory=list)  # h1 texts inside the article (theme chrome excluded)
+    console_errors: list[dict] = field(default_factory=list)  # {"text", "url"}
+    failed_requests: list[str] = field(default_factory=list)
+    images: list[dict] = field(default_factory=list)
+    links: list[dict] = field(default_factory=list)  # {"href", "cls", "text"} of every <a>
+    cells: list[dict] = field(default_factory=list)  # per notebook cell: widget view? loaded image?
+    axe_violations: list[dict] = field(default_factory=list)
+
+
+_IMAGES_JS = """
+async () => {
+  const imgs = Array.from(document.images);
+  imgs.forEach(i => { i.loading = 'eager'; });
+  await Promise.all(imgs.map(i => i.complete ? null : new Promise(r => {
+      i.addEventListener('load', r); i.addEventListener('error', r); setTimeout(r, 5000); })));
+  return imgs.map(i => ({
+    src: i.getAttribute('src') || '',
+    current: i.currentSrc || i.src,
+    alt: i.getAttribute('alt'),
+    role: i.getAttribute('role') || '',
+    complete: i.complete,
+    naturalWidth: i.naturalWidth,
+    inArticle: !!i.closest('article'),
+    inOutput: !!i.closest('.cell_output, .output'),
+  }));
+}
+"""
+
+_PAGE_JS = """
+() => {
+  const text = el => (el.innerText || el.textContent || '').replace(/[\\u00b6#]\\s*$/, '').trim();
+  const article = document.querySelector('article') || document.querySelector('main') || document.body;
+  const h1 = Array.from(article.querySelectorAll('h1')).map(text);
+  const links = Array.from(document.querySelectorAll('a[href]')).map(a => ({
+      href: a.getAttribute('href'), cls: a.className || '', text: text(a)}));
+  const cells = Array.from(document.querySelectorAll('div.cell')).map(c => ({
+      widget: !!c.querySelector('script[type="%s"]'),
+      image: Array.from(c.querySelectorAll('.cell_output img')).some(i => i.complete && i.naturalWidth > 0),
+  }));
+  return {title: document.title, h1, links, cells};
+}
+""" % WIDGET_VIEW_MIME
+
+
+def collect(page, url: str, run_axe: bool = True) -> PageReport:
+    """Visit ``url`` in ``page`` (a Playwright Page) and record what a reader gets."""
+    report = PageReport(url=url)
+
+    def on_console(msg):
+        if msg.type == "error":
+            report.console_errors.append({"text": msg.text, "url": (msg.location or {}).get("url", "")})
+
+    def on_pageerror(err):
+        report.console_errors.append({"text": f"Uncaught exception: {err}", "url": url})
+
+    def on_requestfailed(req):
+        report.failed_requests.append(f"{req.url} ({req.failure})")
+
+    page.on("console", on_console)
+    page.on("pageerror", on_pageerror)
+    page.on("requestfailed", on_requestfailed)
+    try:
+        response = page.goto(url, wait_until="load", timeout=30_000)
+        report.status = response.status if response else None
+        try:
+            page.wait_for_load_state("networkidle", timeout=5_000)
+        except Exception:  # a page that keeps polling still gets checked
+            pass
+        report.images = page.evaluate(_IMAGES_JS)
+        info = page.evaluate(_PAGE_JS)
+        report.title, report.h1 = info["title"], info["h1"]
+        report.links, report.cells = info["links"], info["cells"]
+    finally:
+        # Stop listening before axe runs: axe-core fetches style sheets itself (it asks for
+        # /basic.css through a wrongly resolved @import), and those are not the page's errors.
+        page.remove_listener("console", on_console)
+        page.remove_listener("pageerror", on_pageerror)
+        page.remove_listener("requestfailed", on_requestfailed)
+    if run_axe and report.status == 200:
+        from axe_playwright_python.sync_playwright import Axe
+
+        result = Axe().run(page)
+        report.axe_violations = [
+            {
+                "id": v["id"],
+                "impact": v.get("impact"),
+                "help": v.get("help", ""),
+                "targets": [" ".join(map(str, n.get("target", []))) for n in v.get("nodes", [])],
+            }
+            for v in result.response["violations"]
+        ]
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# Allowlists: every entry says why it is acceptable
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Allowed:
+    pattern: str  # regular expression on the console message (or the axe rule id)
+    reason: str
+    url_pattern: str = ""  # regular expression on the URL the message comes from ("" = any)
+
+    def matches(self, text: str, url: str = "") -> bool:
+        return bool(re.search(self.pattern, text)) and bool(re.search(self.url_pattern, url or ""))
+
+
+# External hosts that pages of this book load scripts from. The tests run the site offline on
+# purpose; each host is listed with what fails without it and why the page stays readable.
+CDN_HOSTS = {
+    "cdn.jsdelivr.net": "MathJax 3 (Sphinx mathjax_path) and the ipywidgets HTML manager come from "
+    "jsDelivr. Offline, formulas stay as their TeX source and widgets do not render; the widget "
+    "check below makes sure every widget page still shows a static figure.",
+    "unpkg.com": "@jupyter-widgets/html-manager and its modules (widget state rendering) are loaded "
+    "from unpkg; offline the static figure drawn next to each widget is what readers see.",
+    "cdnjs.cloudflare.com": "require.js, which the ipywidgets embed script asks for; same reason "
+    "as the widget manager.",
+}
+
+CONSOLE_ALLOWLIST: list[Allowed] = [
+    Allowed(
+        r"^Failed to load resource: net::ERR_NAME_NOT_RESOLVED$",
+        f"A script from a CDN ({host}) cannot load offline. {why}",
+        url_pattern=rf"^https?://{re.escape(host)}/",
+    )
+    for host, why in CDN_HOSTS.items()
+] + [
+    Allowed(
+        r"^Uncaught exception: .*Identifier 'THEBE_JS_URL' has already been declared",
+        "sphinx-thebe 0.3.1 (installed by jupyter-book 1.0.4) adds its inline config script twice "
+        "under Sphinx 7.4, so the second `const THEBE_JS_URL` throws. The first copy already set the "
+        "same values, and live code (thebe) is not enabled in this book, so nothing is lost.",
+    ),
+    Allowed(
+        r"^Got invalid theme mode: \. Resetting to auto\.$",
+        "pydata-sphinx-theme logs this as an error on a first visit (fresh browser profile, no "
+        "stored light/dark choice) and then uses 'auto', which is the intended default.",
+    ),
+    Allowed(
+        r"^Failed to load resource: the server responded with a status of 404",
+        "Chromium asks for /favicon.ico on its own when a page declares no icon; the book sets no "
+        "html_favicon. Only that exact URL is allowed; every other 404 fails.",
+        url_pattern=r"^http://127\.0\.0\.1:\d+/favicon\.ico$",
+    ),
+]
+
+# axe-core rule ids with serious or critical impact that are accepted, each with its reason.
+# (Empty on purpose: prefer fixing the site. Add entries only with a reason and a selector.)
+AXE_ALLOWLIST: list[Allowed] = []
+
+
+# --------------------------------------------------------------------------------------------
+# Checks: each returns a list of problems ([] = passed)
+# --------------------------------------------------------------------------------------------
+def check_page_basics(report: PageReport, page: TocPage | None = None) -> list[str]:
+    """HTTP 200, a <title>, exactly one non-empty h1 in the article that the title starts with."""
+    problems = []
+    if report.status != 200:
+        return [f"{report.url}: HTTP status {report.status}, expected 200"]
+    if not report.title.strip():
+        problems.append(f"{report.url}: the page has no <title>")
+    headings = [h for h in report.h1 if h]
+    if len(headings) != 1:
+        problems.append(
+            f"{report.url}: expected exactly one non-empty <h1> in the article, found {report.h1!r} "
+            "(a notebook needs one '# Title' Markdown heading; further sections use '##')"
+        )
+    elif report.title.strip():
+        heading = re.sub(r"^[\d.]+\s+", "", headings[0])  # drop the section number ("1. ")
+        if heading not in report.title:
+            problems.append(f"{report.url}: <title> {report.title!r} does not contain the h1 {heading!r}")
+    if page is not None and page.lesson_number is not None and headings:
+        heading = re.sub(r"^[\d.]+\s+", "", headings[0])
+        if not heading.startswith(f"Lesson {page.lesson_number}:"):
+            problems.append(
+                f"{report.url}: the h1 {heading!r} should start with 'Lesson {page.lesson_number}:' "
+                "(CONTRIBUTING.md: the title is '# Lesson N: ...')"
+            )
+    return problems
+
+
+def check_console(report: PageReport, allowlist: list[Allowed] = CONSOLE_ALLOWLIST) -> list[str]:
+    """No console error or uncaught exception, except allowlisted ones."""
+    return [
+        f"{report.url}: console error {e['text']!r} from {e['url'] or 'the page'}"
+        for e in report.console_errors
+        if not any(a.matches(e["text"], e["url"]) for a in allowlist)
+    ]
+
+
+_FILENAME_ALT = re.compile(r"(^|/)[^\s/]+\.(png|jpe?g|gif|svg|webp|pdf)$", re.IGNORECASE)
+
+
+def is_meaningful_alt(alt: str | None, src: str = "") -> bool:
+    """Alt text written by a person: not missing, not a file name or path, at least two words."""
+    if alt is None:
+        return False
+    alt = alt.strip()
+    if not alt or _FILENAME_ALT.search(alt) or alt == src or alt == Path(src).name:
+        return False
+    return len(alt.split()) >= 2 and len(alt) >= 8
+
+
+ALT_HOWTO = (
+    "give the figure alt text: in the notebook, set the cell metadata "
+    '{"mystnb": {"image": {"alt": "What the figure shows"}}} (jupytext percent format: '
+    "# %% mystnb={\"image\": {\"alt\": \"...\"}}); for a Markdown image use ![alt text](path) "
+    "or the figure directive's :alt: option"
+)
+
+
+def check_images(report: PageReport) -> list[str]:
+    """Every image loaded (naturalWidth > 0); every figure in the article has written alt text."""
+    problems = []
+    for img in report.images:
+        if not img["complete"] or img["naturalWidth"] <= 0:
+            problems.append(f"{report.url}: image {img['src']!r} did not load (naturalWidth 0)")
+        if img["alt"] is None:
+            problems.append(f"{report.url}: image {img['src']!r} has no alt attribute")
+        elif img["inArticle"] and img["role"] != "presentation" and not is_meaningful_alt(img["alt"], img["src"]):
+            problems.append(
+                f"{report.url}: figure {img['src']!r} has alt text {img['alt']!r}, which is not a "
+                f"description; {ALT_HOWTO}"
+            )
+    return problems
+
+
+def check_launch_links(report: PageReport, page: TocPage, config: dict) -> list[str]:
+    """A Colab link to this notebook on branch main of the repository, and a working .ipynb download."""
+    problems = []
+    want = expected_colab_url(page, config, branch="main")
+    colab = [link["href"] for link in report.links if "colab.research.google.com" in link["href"]]
+    if want not in colab:
+        problems.append(f"{report.url}: no Colab launch link to {want} (found {colab or 'none'})")
+    name = page.source.name
+    downloads = [
+        link["href"]
+        for link in report.links
+        if link["href"].split("?")[0].endswith("/" + name) and "download" in link["cls"]
+    ]
+    if not downloads:
+        problems.append(f"{report.url}: no download link for {name}")
+    for href in downloads:
+        target = urllib.parse.urljoin(report.url, href)
+        status, body = http_status(target)
+        if status != 200:
+            problems.append(f"{report.url}: the .ipynb download {target} answers {status}")
+            continue
+        try:
+            nb = json.loads(body)
+            assert isinstance(nb.get("cells"), list) and nb.get("nbformat") == 4
+        except Exception:
+            problems.append(f"{report.url}: the .ipynb download {target} is not a notebook")
+            continue
+        if page.source.exists() and body != page.source.read_bytes():
+            problems.append(
+                f"{report.url}: the .ipynb download differs from {page.source.relative_to(ROOT)}: "
+                "the site was built from another version of the notebook (rebuild the book)"
+            )
+    return problems
+
+
+def check_static_figures_for_widgets(report: PageReport, uses_widgets: bool = True) -> list[str]:
+    """Every widget output (static page, no widget JavaScript) has a loaded figure in its cell or the next.
+
+    ``uses_widgets``: the notebook's code uses ipywidgets, so the page must show widget output
+    (if not, the site was built from another version of the notebook, or the widget cell failed).
+    """
+    problems = []
+    widget_cells = [i for i, c in enumerate(report.cells) if c["widget"]]
+    if not widget_cells and uses_widgets:
+        return [
+            f"{report.url}: the notebook uses ipywidgets but the page has no widget output "
+            "(is _build/html older than the notebook?)"
+        ]
+    for i in widget_cells:
+        nearby = report.cells[i : i + 2]
+        if not any(c["image"] for c in nearby):
+            problems.append(
+                f"{report.url}: the widget in cell {i} has no static figure (a loaded <img>) in its "
+                "own output or in the next cell; offline readers would see nothing"
+            )
+    return problems
+
+
+def check_axe(report: PageReport, allowlist: list[Allowed] = AXE_ALLOWLIST) -> list[str]:
+    """No serious or critical axe-core violation outside the allowlist."""
+    problems = []
+    for v in report.axe_violations:
+        if v["impact"] not in {"serious", "critical"}:
+            continue
+        targets = [t for t in v["targets"] if not any(a.matches(v["id"], t) for a in allowlist)]
+        if targets:
+            shown = ", ".join(targets[:5]) + (" ..." if len(targets) > 5 else "")
+            problems.append(f"{report.url}: axe {v['impact']} '{v['id']}' ({v['help']}) at {shown}")
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Search
+# --------------------------------------------------------------------------------------------
+def search_results(page, base_url: str, query: str) -> list[str]:
+    """Distinct page paths (site-relative, no anchor) the theme's search page lists for ``query``."""
+    url = urllib.parse.urljoin(base_url, "search.html?" + urllib.parse.urlencode({"q": query}))
+    page.goto(url, wait_until="load")
+    page.wait_for_function(
+        "() => { const s = document.querySelector('#search-results p.search-summary');"
+        " return s && /Search finished|did not match/.test(s.innerText); }",
+        timeout=20_000,
+    )
+    hrefs = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.href)")
+    pages = []
+    for href in hrefs:
+        path = urllib.parse.urlsplit(href).path.lstrip("/")
+        if path not in pages:
+            pages.append(path)
+    return pages
+
+
+def check_search(pages: list[str], query: str, expected_html: str, top: int = 3) -> list[str]:
+    if expected_html in pages[:top]:
+        return []
+    return [f"search for {query!r}: {expected_html} is not among the first {top} results {pages[:top + 2]}"]
+
+
+# --------------------------------------------------------------------------------------------
+# Internal links: a crawler over the local server
+# --------------------------------------------------------------------------------------------
+class _LinkParser(HTMLParser):
+    ATTRS = {"a": "href", "link": "href", "img": "src", "script": "src", "source": "src", "iframe": "src"}
+
+    def __init__(self):
+        super().__init__()
+        self.refs: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for key in ("id", "name"):
+            if attrs.get(key):
+                self.ids.add(attrs[key])
+        ref = attrs.get(self.ATTRS.get(tag, ""))
+        if ref:
+            self.refs.append(ref)
+
+
+def crawl_internal_links(base_url: str, start: list[str], fetch: Callable = http_status) -> list[str]:
+    """Follow every internal href/src from ``start`` pages through the whole local site.
+
+    Returns problems: internal URLs that do not answer 200 and ``#fragments`` missing on their page.
+    """
+    base = urllib.parse.urlsplit(base_url)
+    todo = [(urllib.parse.urljoin(base_url, s), "the start list") for s in start]
+    pages: dict[str, _LinkParser | None] = {}
+    status: dict[str, int] = {}
+    wanted: list[tuple[str, str, str]] = []  # (from page, target page, fragment)
+    problems = []
+    while todo:
+        url, referrer = todo.pop()
+        if url in pages:
+            continue
+        code, body = fetch(url)
+        status[url] = code
+        pages[url] = None
+        if code != 200:
+            problems.append(f"page {url} (linked from {referrer}) answers {code}")
+            continue
+        parser = _LinkParser()
+        parser.feed(body.decode("utf-8", "replace"))
+        pages[url] = parser
+        for ref in parser.refs:
+            absolute = urllib.parse.urljoin(url, ref)
+            parts = urllib.parse.urlsplit(absolute)
+            if parts.scheme not in {"http", "https"} or parts.netloc != base.netloc:
+                continue  # external, mailto:, javascript:, data: ...
+            target = urllib.parse.urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+            if parts.fragment and target.endswith(".html"):
+                wanted.append((url, target, urllib.parse.unquote(parts.fragment)))
+            if target.endswith((".html", "/")):
+                if target not in pages:
+                    todo.append((target, url))
+            elif target not in status:
+                status[target] = fetch(target)[0]
+                if status[target] != 200:
+                    problems.append(f"{ref!r} on {url} answers {status[target]}")
+    for src, target, frag in wanted:
+        parser = pages.get(target)
+        if parser is not None and frag not in parser.ids:
+            problems.append(f"link from {src} to {target}#{frag}: no element with id {frag!r}")
+    return sorted(set(problems))
+
+
+def external_links(site_dir: Path) -> dict[str, set[str]]:
+    """External http(s) URLs in the built HTML, with the pages that use them."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(site_dir.rglob("*.html")):
+        if "_static" in path.parts or "_sources" in path.parts:
+            continue
+        parser = _LinkParser()
+        parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+        for ref in parser.refs:
+            if ref.startswith(("http://", "https://")):
+                url = ref.split("#")[0]
+                if "/issues/new?" in url:  # one "open an issue" link per page: check the form once
+                    url = url.split("?")[0]
+                found.setdefault(url, set()).add(str(path.relative_to(site_dir)))
+    return found

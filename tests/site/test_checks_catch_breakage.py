@@ -1,0 +1,239 @@
+"""Tests of the tests: each site check reports the problem it exists for.
+
+A second local server serves the same ``_build/html`` with a few files replaced in memory (the
+deliberately broken copy); the very check functions used on the real site must then report the
+breakage. A check that stayed silent here could not fail on the real site either.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import sitecheck
+
+pytestmark = pytest.mark.site
+
+PAGES = sitecheck.toc_pages()
+NOTEBOOK_PAGES = [p for p in PAGES if p.is_notebook]
+
+
+@pytest.fixture(scope="module")
+def broken(site_dir):
+    """A server of the site whose ``overrides`` each test fills (and which is emptied after it)."""
+    with sitecheck.SiteServer(site_dir) as srv:
+        yield srv
+
+
+@pytest.fixture()
+def break_site(broken):
+    def apply(overrides: dict[str, bytes | None]) -> str:
+        broken.overrides.clear()
+        broken.overrides.update(overrides)
+        return broken.base_url
+
+    yield apply
+    broken.overrides.clear()
+
+
+def _html(site_dir, page: sitecheck.TocPage) -> str:
+    return (site_dir / page.html).read_text(encoding="utf-8")
+
+
+def _inject(html: str, snippet: str) -> str:
+    assert "</article>" in html, "the page has no <article> to break"
+    return html.replace("</article>", snippet + "</article>", 1)
+
+
+def _page_with_output_image(site_dir) -> tuple[sitecheck.TocPage, str, str]:
+    """A notebook page with an image output: (page, its html, the image path in the site)."""
+    for page in NOTEBOOK_PAGES:
+        html = _html(site_dir, page)
+        m = re.search(r'<img [^>]*src="\.\./(_images/[^"]+)"', html)
+        if m:
+            return page, html, m.group(1)
+    pytest.fail("no notebook page has an image output to break")
+
+
+def _any(problems: list[str], *words: str) -> bool:
+    return any(all(w in p for w in words) for p in problems)
+
+
+def test_a_missing_page_is_reported(break_site, browser_page):
+    page = NOTEBOOK_PAGES[0]
+    base = break_site({page.html: None})
+    problems = sitecheck.check_page_basics(sitecheck.collect(browser_page, base + page.html, run_axe=False), page)
+    assert _any(problems, "HTTP status 404"), problems
+
+
+def test_a_missing_heading_is_reported(break_site, browser_page, site_dir):
+    page = NOTEBOOK_PAGES[-1]
+    html = re.sub(r"<h1>(.*?)</h1>", r"<p>\1</p>", _html(site_dir, page), flags=re.S)
+    base = break_site({page.html: html.encode()})
+    problems = sitecheck.check_page_basics(sitecheck.collect(browser_page, base + page.html, run_axe=False), page)
+    assert _any(problems, "expected exactly one non-empty <h1>"), problems
+
+
+def test_a_second_h1_is_reported(break_site, browser_page, site_dir):
+    page = PAGES[0]
+    base = break_site({page.html: _inject(_html(site_dir, page), "<h1>Another title</h1>").encode()})
+    problems = sitecheck.check_page_basics(sitecheck.collect(browser_page, base + page.html, run_axe=False), page)
+    assert _any(problems, "expected exactly one"), problems
+
+
+def test_a_wrong_lesson_title_is_reported(break_site, browser_page, site_dir):
+    page = NOTEBOOK_PAGES[0]
+    html = re.sub(r"Lesson \d+:", "Lesson 99:", _html(site_dir, page))
+    base = break_site({page.html: html.encode()})
+    problems = sitecheck.check_page_basics(sitecheck.collect(browser_page, base + page.html, run_axe=False), page)
+    assert _any(problems, "should start with 'Lesson"), problems
+
+
+def test_a_broken_image_is_reported(break_site, browser_page, site_dir):
+    page, _, image = _page_with_output_image(site_dir)
+    base = break_site({image: b"this is not a PNG file"})
+    problems = sitecheck.check_images(sitecheck.collect(browser_page, base + page.html, run_axe=False))
+    assert _any(problems, image, "did not load"), problems
+
+
+def test_a_missing_image_is_reported(break_site, browser_page, site_dir):
+    page, _, image = _page_with_output_image(site_dir)
+    base = break_site({image: None})
+    report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
+    assert _any(sitecheck.check_images(report), image, "did not load")
+    assert _any(sitecheck.check_console(report), "404"), "a missing image also shows as a console error"
+
+
+def test_a_file_name_as_alt_text_is_reported(break_site, browser_page, site_dir):
+    page, html, image = _page_with_output_image(site_dir)
+    tag = re.search(r'<img [^>]*src="\.\./' + re.escape(image) + '"[^>]*>', html).group(0)
+    bad = re.sub(r'\balt="[^"]*"', f'alt="../{image}"', tag) if "alt=" in tag else tag.replace("<img ", f'<img alt="../{image}" ')
+    html = html.replace(tag, bad, 1)
+    base = break_site({page.html: html.encode()})
+    problems = sitecheck.check_images(sitecheck.collect(browser_page, base + page.html, run_axe=False))
+    assert _any(problems, "is not a description"), problems
+
+
+def test_alt_text_rules():
+    assert not sitecheck.is_meaningful_alt(None)
+    assert not sitecheck.is_meaningful_alt("")
+    assert not sitecheck.is_meaningful_alt("../_images/abc123.png")
+    assert not sitecheck.is_meaningful_alt("figure.png")
+    assert not sitecheck.is_meaningful_alt("plot")
+    assert sitecheck.is_meaningful_alt("Astronaut photo and its k-means segmentation with 4 colours")
+
+
+def test_a_colab_link_to_the_wrong_branch_is_reported(break_site, browser_page, site_dir, config):
+    page = NOTEBOOK_PAGES[0]
+    html = _html(site_dir, page).replace("/blob/main/", "/blob/master/")
+    base = break_site({page.html: html.encode()})
+    problems = sitecheck.check_launch_links(sitecheck.collect(browser_page, base + page.html, run_axe=False), page, config)
+    assert _any(problems, "no Colab launch link", "/blob/main/"), problems
+
+
+def test_a_missing_colab_link_is_reported(break_site, browser_page, site_dir, config):
+    page = NOTEBOOK_PAGES[0]
+    html = re.sub(r'href="https://colab\.research\.google\.com[^"]*"', 'href="#"', _html(site_dir, page))
+    base = break_site({page.html: html.encode()})
+    problems = sitecheck.check_launch_links(sitecheck.collect(browser_page, base + page.html, run_axe=False), page, config)
+    assert _any(problems, "no Colab launch link"), problems
+
+
+def test_a_missing_ipynb_download_is_reported(break_site, browser_page, config):
+    page = NOTEBOOK_PAGES[0]
+    base = break_site({f"_sources/{page.docname}{page.source.suffix}": None})
+    problems = sitecheck.check_launch_links(sitecheck.collect(browser_page, base + page.html, run_axe=False), page, config)
+    assert _any(problems, ".ipynb download", "404"), problems
+
+
+def test_a_console_error_is_reported(break_site, browser_page, site_dir):
+    page = PAGES[0]
+    snippet = '<script>throw new Error("deliberate breakage")</script><script src="../_static/missing.js"></script>'
+    base = break_site({page.html: _inject(_html(site_dir, page), snippet).encode()})
+    problems = sitecheck.check_console(sitecheck.collect(browser_page, base + page.html, run_axe=False))
+    assert _any(problems, "deliberate breakage"), problems
+    assert _any(problems, "404", "missing.js"), problems
+
+
+def test_the_console_allowlist_is_narrow():
+    cdn = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
+    msg = "Failed to load resource: net::ERR_NAME_NOT_RESOLVED"
+    allowed = lambda text, url: any(a.matches(text, url) for a in sitecheck.CONSOLE_ALLOWLIST)  # noqa: E731
+    assert allowed(msg, cdn)
+    assert not allowed(msg, "https://example.org/script.js"), "only the listed CDN hosts are allowed"
+    assert allowed("Failed to load resource: the server responded with a status of 404 (File not found)",
+                   "http://127.0.0.1:8000/favicon.ico")
+    assert not allowed("Failed to load resource: the server responded with a status of 404 (File not found)",
+                       "http://127.0.0.1:8000/_static/missing.js")
+    assert all(a.reason for a in sitecheck.CONSOLE_ALLOWLIST + sitecheck.AXE_ALLOWLIST)
+
+
+_WIDGET_CELL = (
+    '<div class="cell docutils container"><div class="cell_output docutils container">'
+    '<script type="application/vnd.jupyter.widget-view+json">{"version_major": 2, "version_minor": 0, '
+    '"model_id": "0"}</script></div></div>'
+)
+
+
+def test_a_widget_without_static_figure_is_reported(break_site, browser_page, site_dir):
+    page = NOTEBOOK_PAGES[0]
+    html = _inject(_html(site_dir, page), _WIDGET_CELL + '<div class="cell"><p>no figure here</p></div>')
+    base = break_site({page.html: html.encode()})
+    report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
+    assert _any(sitecheck.check_static_figures_for_widgets(report, uses_widgets=False), "has no static figure")
+
+
+def test_a_widget_with_a_static_figure_passes(break_site, browser_page, site_dir):
+    page, html, image = _page_with_output_image(site_dir)
+    figure = (f'<div class="cell"><div class="cell_output"><img alt="A static figure for the widget" '
+              f'src="../{image}"/></div></div>')
+    base = break_site({page.html: _inject(html, _WIDGET_CELL + figure).encode()})
+    report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
+    assert sitecheck.check_static_figures_for_widgets(report, uses_widgets=True) == []
+
+
+def test_widget_pages_lose_their_figures_are_reported(break_site, browser_page, site_dir):
+    widget_pages = [p for p in NOTEBOOK_PAGES if sitecheck.notebook_uses_widgets(p.source)]
+    if not widget_pages:
+        pytest.skip("no lesson uses ipywidgets yet (the synthetic widget tests above still run)")
+    page = widget_pages[0]
+    html = _html(site_dir, page)
+    has_widget_output = sitecheck.WIDGET_VIEW_MIME in html
+    html = re.sub(r'<img [^>]*src="\.\./_images/[^"]+"[^>]*>', "", html)
+    base = break_site({page.html: html.encode()})
+    report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
+    problems = sitecheck.check_static_figures_for_widgets(report, uses_widgets=True)
+    if has_widget_output:
+        assert _any(problems, "has no static figure"), problems
+    else:  # a stale build: the page lacks the widget output, which the check reports too
+        assert _any(problems, "has no widget output"), problems
+
+
+def test_an_accessibility_violation_is_reported(break_site, browser_page, site_dir):
+    page = PAGES[0]
+    snippet = '<img src="../_static/images/logo_colab.png"><a href="next.html"></a>'
+    base = break_site({page.html: _inject(_html(site_dir, page), snippet).encode()})
+    report = sitecheck.collect(browser_page, base + page.html)
+    problems = sitecheck.check_axe(report)
+    assert _any(problems, "image-alt"), problems
+    assert _any(problems, "link-name"), problems
+    assert _any(sitecheck.check_images(report), "has no alt attribute")
+
+
+def test_broken_internal_links_are_reported(break_site, site_dir):
+    page = PAGES[0]
+    snippet = '<a href="missing-page.html">gone</a><a href="#no-such-anchor">gone</a><img alt="x y z" src="../_images/missing.png">'
+    base = break_site({page.html: _inject(_html(site_dir, page), snippet).encode()})
+    problems = sitecheck.crawl_internal_links(base, [page.html])
+    assert _any(problems, "missing-page.html", "404"), problems
+    assert _any(problems, "no-such-anchor"), problems
+    assert _any(problems, "missing.png", "404"), problems
+
+
+def test_search_that_misses_the_lesson_is_reported(break_site, browser_page):
+    base = break_site({})
+    pages = sitecheck.search_results(browser_page, base, "zyxwvut-no-such-term")
+    assert pages == []
+    assert sitecheck.check_search(pages, "zyxwvut", "notebooks/04_dense_prediction.html")
+    assert sitecheck.check_search(["a.html", "b.html", "c.html", "x.html"], "q", "x.html", top=3)
+    assert not sitecheck.check_search(["a.html", "x.html"], "q", "x.html", top=3)

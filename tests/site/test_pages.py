@@ -1,0 +1,63 @@
+"""Every page of the table of contents, as a reader's browser shows it (offline)."""
+from __future__ import annotations
+
+import pytest
+
+import sitecheck
+
+pytestmark = pytest.mark.site
+
+PAGES = sitecheck.toc_pages()
+NOTEBOOK_PAGES = [p for p in PAGES if p.is_notebook]
+
+
+def _ids(page: sitecheck.TocPage) -> str:
+    return page.docname
+
+
+def _fail_if(problems: list[str]) -> None:
+    assert not problems, "\n".join(problems)
+
+
+def test_the_toc_lists_pages_and_every_lesson():
+    assert len(PAGES) >= 2, "the table of contents lists fewer than two pages"
+    assert NOTEBOOK_PAGES, "the table of contents lists no notebook"
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_ids)
+def test_page_loads_with_title_and_heading(reports, page):
+    _fail_if(sitecheck.check_page_basics(reports(page.html), page))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_ids)
+def test_page_has_no_console_errors(reports, page):
+    _fail_if(sitecheck.check_console(reports(page.html)))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_ids)
+def test_images_load_and_figures_have_alt_text(reports, page):
+    _fail_if(sitecheck.check_images(reports(page.html)))
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=_ids)
+def test_notebook_page_offers_colab_and_ipynb_download(reports, config, page):
+    _fail_if(sitecheck.check_launch_links(reports(page.html), page, config))
+
+
+def test_configured_branch_is_main(config):
+    assert config["repository"].get("branch") == "main", (
+        "_config.yml repository.branch must be 'main' (Jupyter Book defaults to 'master', "
+        "which would make every launch button point at a missing branch)"
+    )
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=_ids)
+def test_widgets_come_with_a_static_figure_offline(reports, page):
+    """Pages whose notebook uses ipywidgets (or whose HTML holds widget output) show a plain figure."""
+    uses_widgets = sitecheck.notebook_uses_widgets(page.source)
+    _fail_if(sitecheck.check_static_figures_for_widgets(reports(page.html), uses_widgets))
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_ids)
+def test_no_serious_accessibility_violations(reports, page):
+    _fail_if(sitecheck.check_axe(reports(page.html)))
