@@ -274,10 +274,30 @@ _PAGE_JS = """
   const h1 = Array.from(article.querySelectorAll('h1')).map(text);
   const links = Array.from(document.querySelectorAll('a[href]')).map(a => ({
       href: a.getAttribute('href'), cls: a.className || '', text: text(a)}));
-  const cells = Array.from(document.querySelectorAll('div.cell')).map(c => ({
-      widget: !!c.querySelector('script[type="%s"]'),
+  // Widget models saved with the page (myst-nb embeds the notebook's widget state).
+  let models = {};
+  const stateEl = document.querySelector('script[type="application/vnd.jupyter.widget-state+json"]');
+  try { models = JSON.parse(stateEl.textContent).state || {}; } catch (e) { models = {}; }
+  // A widget is interactive unless its whole tree is passive display (a tqdm progress bar is an
+  // HBox of HTML + FloatProgress: it needs no figure). Unknown models count as interactive.
+  const passive = /^(HBox|VBox|Box|GridBox|HTML|HTMLMath|Label|FloatProgress|IntProgress)Model$/;
+  const interactive = (id, seen) => {
+    const m = models[id];
+    if (!m || seen.has(id)) return !m;
+    seen.add(id);
+    if (!passive.test(m.model_name)) return true;
+    return ((m.state || {}).children || []).some(
+        c => interactive(String(c).replace(/^IPY_MODEL_/, ''), seen));
+  };
+  const cells = Array.from(document.querySelectorAll('div.cell')).map(c => {
+    const views = Array.from(c.querySelectorAll('script[type="%s"]')).map(v => {
+        try { return JSON.parse(v.textContent).model_id; } catch (e) { return null; } });
+    return {
+      widget: views.some(id => interactive(id, new Set())),
+      progress: views.filter(id => !interactive(id, new Set())).length,
       image: Array.from(c.querySelectorAll('.cell_output img')).some(i => i.complete && i.naturalWidth > 0),
-  }));
+    };
+  });
   return {title: document.title, h1, links, cells};
 }
 """ % WIDGET_VIEW_MIME
@@ -502,7 +522,7 @@ def check_launch_links(report: PageReport, page: TocPage, config: dict) -> list[
 
 
 def check_static_figures_for_widgets(report: PageReport, uses_widgets: bool = True) -> list[str]:
-    """Every widget output (static page, no widget JavaScript) has a loaded figure in its cell or the next.
+    """Every interactive widget has a loaded figure in its own cell or a neighbouring cell.
 
     ``uses_widgets``: the notebook's code uses ipywidgets, so the page must show widget output
     (if not, the site was built from another version of the notebook, or the widget cell failed).
@@ -515,11 +535,11 @@ def check_static_figures_for_widgets(report: PageReport, uses_widgets: bool = Tr
             "(is _build/html older than the notebook?)"
         ]
     for i in widget_cells:
-        nearby = report.cells[i : i + 2]
+        nearby = report.cells[max(i - 1, 0) : i + 2]
         if not any(c["image"] for c in nearby):
             problems.append(
                 f"{report.url}: the widget in cell {i} has no static figure (a loaded <img>) in its "
-                "own output or in the next cell; offline readers would see nothing"
+                "own output or in the cell before or after it; offline readers would see nothing"
             )
     return problems
 

@@ -177,7 +177,8 @@ _WIDGET_CELL = (
 
 def test_a_widget_without_static_figure_is_reported(break_site, browser_page, site_dir):
     page = NOTEBOOK_PAGES[0]
-    html = _inject(_html(site_dir, page), _WIDGET_CELL + '<div class="cell"><p>no figure here</p></div>')
+    plain = '<div class="cell"><p>no figure here</p></div>'
+    html = _inject(_html(site_dir, page), plain + _WIDGET_CELL + plain)
     base = break_site({page.html: html.encode()})
     report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
     assert _any(sitecheck.check_static_figures_for_widgets(report, uses_widgets=False), "has no static figure")
@@ -190,6 +191,34 @@ def test_a_widget_with_a_static_figure_passes(break_site, browser_page, site_dir
     base = break_site({page.html: _inject(html, _WIDGET_CELL + figure).encode()})
     report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
     assert sitecheck.check_static_figures_for_widgets(report, uses_widgets=True) == []
+
+
+_PROGRESS_STATE = (
+    '<script type="application/vnd.jupyter.widget-state+json">{"version_major": 2, "version_minor": 0, '
+    '"state": {"bar": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_html", "IPY_MODEL_p"]}}, '
+    '"html": {"model_name": "HTMLModel", "state": {}}, "p": {"model_name": "FloatProgressModel", "state": {}}, '
+    '"box": {"model_name": "VBoxModel", "state": {"children": ["IPY_MODEL_slider", "IPY_MODEL_out"]}}, '
+    '"slider": {"model_name": "IntSliderModel", "state": {}}, "out": {"model_name": "OutputModel", "state": {}}}}'
+    "</script>"
+)
+
+
+def _view(model_id: str) -> str:
+    return (
+        '<div class="cell"><div class="cell_output"><script type="application/vnd.jupyter.widget-view+json">'
+        f'{{"version_major": 2, "version_minor": 0, "model_id": "{model_id}"}}</script></div></div>'
+    )
+
+
+def test_a_progress_bar_needs_no_figure_but_a_slider_does(break_site, browser_page, site_dir):
+    page = NOTEBOOK_PAGES[0]
+    plain = '<div class="cell"><p>text</p></div>'
+    html = _inject(_html(site_dir, page), plain + _PROGRESS_STATE + _view("bar") + plain + plain + _view("box") + plain)
+    base = break_site({page.html: html.encode()})
+    report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
+    problems = sitecheck.check_static_figures_for_widgets(report, uses_widgets=True)
+    assert len(problems) == 1 and "has no static figure" in problems[0], problems
+    assert sum(c["progress"] for c in report.cells) == 1
 
 
 def test_widget_pages_lose_their_figures_are_reported(break_site, browser_page, site_dir):

@@ -61,3 +61,14 @@ def test_widgets_come_with_a_static_figure_offline(reports, page):
 @pytest.mark.parametrize("page", PAGES, ids=_ids)
 def test_no_serious_accessibility_violations(reports, page):
     _fail_if(sitecheck.check_axe(reports(page.html)))
+
+
+# Pages outside the TOC that every reader meets: the search results page and the index.
+EXTRA_PAGES = ["search.html?q=segmentation", "genindex.html"]
+
+
+@pytest.mark.parametrize("path", EXTRA_PAGES)
+def test_search_and_index_pages_have_no_console_errors_or_serious_a11y_violations(reports, path):
+    report = reports(path)
+    assert report.status == 200, f"{path}: HTTP {report.status}"
+    _fail_if(sitecheck.check_console(report) + sitecheck.check_images(report) + sitecheck.check_axe(report))
