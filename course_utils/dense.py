@@ -1,0 +1,107 @@
+"""Helpers for lesson 3 (dense features) that are not the lesson's point.
+
+* :func:`texture_mosaic` -- a test image whose regions differ only in *texture*: real textures that
+  ship with scikit-image (brick, grass, gravel), each remapped so that every region has the same
+  distribution of pixel values (hence the same mean colour, brightness and contrast). Per-pixel
+  colour cannot separate the regions; a texture descriptor can. The known layout is returned, so a
+  clustering can be scored against it.
+* :func:`mosaic_layout` -- the layout alone: (H, W) int labels.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .validation import check_array, check_int, describe_value
+
+__all__ = ["TEXTURES", "mosaic_layout", "texture_mosaic"]
+
+#: Grayscale 512x512 textures in ``skimage.data`` that need no download.
+TEXTURES = ("brick", "grass", "gravel")
+
+_DEFAULT_TINT = (0.95, 0.85, 0.65)  # a sandy colour, the same for every region
+
+
+def mosaic_layout(size: int, n_regions: int = 3) -> np.ndarray:
+    """(size, size) int64 layout: left half region 0, right half split into 1 (top) and 2 (bottom),
+    and a disk of region ``n_regions - 1`` cut into the left half (so no region is a plain
+    rectangle). With ``n_regions=2``: left half 0, right half 1, disk of 1 on the left.
+    """
+    size = check_int(size, "size", min_value=16)
+    n_regions = check_int(n_regions, "n_regions", min_value=2, max_value=3)
+    yy, xx = np.mgrid[0:size, 0:size]
+    lay = np.zeros((size, size), dtype=np.int64)
+    lay[:, size // 2:] = 1
+    if n_regions == 3:
+        lay[size // 2:, size // 2:] = 2
+    disk = (yy - 0.5 * size) ** 2 + (xx - 0.27 * size) ** 2 < (0.17 * size) ** 2
+    lay[disk] = n_regions - 1
+    return lay
+
+
+def _match_to(values: np.ndarray, reference_sorted: np.ndarray) -> np.ndarray:
+    """Replace ``values`` by the reference quantiles of the same rank (exact histogram matching)."""
+    ranks = np.argsort(np.argsort(values.ravel(), kind="stable"), kind="stable")
+    q = (ranks + 0.5) / ranks.size
+    ref_q = (np.arange(reference_sorted.size) + 0.5) / reference_sorted.size
+    return np.interp(q, ref_q, reference_sorted).reshape(values.shape)
+
+
+def texture_mosaic(
+    size: int = 256,
+    textures: Sequence[str] = TEXTURES,
+    *,
+    tint: Sequence[float] = _DEFAULT_TINT,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Build a mosaic of real textures whose regions share one colour and one brightness histogram.
+
+    Each texture is cropped at a random place (``seed``) to ``size x size`` and pasted into its
+    region of :func:`mosaic_layout`; the gray values inside each region are remapped by rank to
+    the pooled histogram of all crops (so all regions have *identical* gray-value distributions,
+    up to rounding) and multiplied by the same RGB ``tint``.
+
+    Args:
+        size: side of the square output in pixels (16..512; the textures are 512x512).
+        textures: 2 or 3 names from :data:`TEXTURES`, one per region.
+        tint: RGB multipliers in [0, 1], the same for every region.
+        seed: seed of the crop positions.
+
+    Returns:
+        ``(image, layout, names)``: (size, size, 3) uint8 RGB image, (size, size) int64 layout with
+        values ``0..len(textures)-1``, and the texture name of each label.
+    """
+    import skimage.data
+
+    size = check_int(size, "size", min_value=16, max_value=512)
+    seed = check_int(seed, "seed", min_value=0)
+    if isinstance(textures, str) or not isinstance(textures, Sequence):
+        raise TypeError(f"textures: expected a sequence of names from {TEXTURES}, got {describe_value(textures)}")
+    names = list(textures)
+    if not 2 <= len(names) <= 3 or len(set(names)) != len(names) or any(n not in TEXTURES for n in names):
+        raise ValueError(f"textures: expected 2 or 3 distinct names from {TEXTURES}, got {names!r}")
+    tint_arr = check_array(np.asarray(tint, dtype=np.float64), "tint", ndim=1)
+    if tint_arr.shape != (3,) or tint_arr.min() < 0 or tint_arr.max() > 1:
+        raise ValueError(f"tint: expected 3 values in [0, 1], got {list(np.asarray(tint).ravel())}")
+
+    rng = np.random.default_rng(seed)
+    crops = []
+    for n in names:
+        tex = np.asarray(getattr(skimage.data, n)(), dtype=np.float64)
+        if tex.ndim == 3:
+            tex = tex.mean(axis=-1)
+        y0 = int(rng.integers(0, tex.shape[0] - size + 1))
+        x0 = int(rng.integers(0, tex.shape[1] - size + 1))
+        crops.append(tex[y0:y0 + size, x0:x0 + size])
+    # the reference histogram: all crops pooled. Each region's *visible* pixels are matched to it,
+    # so the regions of the mosaic (not only the whole crops) share one distribution.
+    pooled = np.sort(np.concatenate([c.ravel() for c in crops]))
+    layout = mosaic_layout(size, len(names))
+    gray = np.zeros((size, size), dtype=np.float64)
+    for r, crop in enumerate(crops):
+        region = layout == r
+        gray[region] = _match_to(crop[region], pooled)
+    gray /= 255.0
+    image = np.clip(gray[..., None] * tint_arr[None, None, :], 0.0, 1.0)
+    return np.round(image * 255).astype(np.uint8), layout, names
