@@ -46,6 +46,7 @@ def test_position_feature_scales(scale, denom):
 
 def test_position_features_from_image_or_2d_map(img):
     np.testing.assert_array_equal(F.position_features(img), F.position_features((6, 8)))
+    np.testing.assert_array_equal(F.position_features(torch.from_numpy(img)), F.position_features((6, 8, 3)))
     np.testing.assert_array_equal(F.position_features(np.zeros((6, 8))), F.position_features((6, 8)))
 
 
