@@ -299,3 +299,30 @@ def test_bad_arguments_are_rejected_clearly():
     bad[0, 0, 0] = -2
     with pytest.raises(ValueError, match=r"other than ignore_index=-1, got label -2"):
         discriminative_loss(emb, bad, ignore_index=-1)
+
+
+def test_benchmark_script_runs_and_writes_its_table(tmp_path):
+    """benchmarks/bench_discriminative_loss.py on a tiny setting: both implementations agree and
+    the JSON/Markdown outputs hold the timings (the numbers themselves are not asserted)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_discriminative_loss.py"
+    spec = importlib.util.spec_from_file_location("bench_discriminative_loss", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = tmp_path / "res.json"
+    res = bench.main(["--device", "cpu", "--batch", "2", "--size", "16", "--instances", "4",
+                      "--repeats", "2", "--loop-repeats", "1", "--threads", "1", "--out", str(out)])
+    (row,) = res["rows"]
+    assert row["loss_vectorised"] == pytest.approx(row["loss_loop"], rel=1e-5)
+    assert row["max_abs_grad_diff"] < 1e-6
+    assert row["vectorised_s"] > 0 and row["loop_s"] > 0 and row["threads"] == 1
+    assert row["speedup"] == pytest.approx(row["loop_s"] / row["vectorised_s"])
+    saved = __import__("json").loads(out.read_text())
+    assert saved["rows"][0]["speedup"] == row["speedup"]
+    assert "| cpu" in out.with_suffix(".md").read_text()
+    labels = bench.voronoi_instances(2, 16, 4)
+    assert all(labels[b].unique().numel() == 4 for b in range(2))
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--batch", "0"])
