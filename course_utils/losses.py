@@ -252,8 +252,8 @@ def discriminative_loss(
         key = image * stride + labels
         if valid is not None:
             key = torch.where(valid, key, torch.full_like(key, B * stride))
-        present = torch.bincount(key.flatten(), minlength=B * stride + 1)[: B * stride] > 0
-        key_of_seg = present.nonzero().squeeze(1)  # (S,) sorted: image by image, label by label
+        pixels_per_key = torch.bincount(key.flatten(), minlength=B * stride + 1)[: B * stride]
+        key_of_seg = (pixels_per_key > 0).nonzero().squeeze(1)  # (S,) sorted: image by image, label by label
         S = key_of_seg.numel()
         image_of_seg = torch.div(key_of_seg, stride, rounding_mode="floor")
 
@@ -262,10 +262,12 @@ def discriminative_loss(
         c_max = int(n_inst.max()) if S else 0
         first_seg = torch.cumsum(n_inst, 0) - n_inst
         slot_of_key = torch.full((B * stride + 1,), c_max, dtype=torch.long, device=x.device)
-        slot_of_key[key_of_seg] = torch.arange(S, device=x.device) - first_seg[image_of_seg]
+        slot_of_seg = torch.arange(S, device=x.device) - first_seg[image_of_seg]
+        slot_of_key[key_of_seg] = slot_of_seg
         slot = slot_of_key[key]  # (B, H*W)
         K = c_max + 1
-        counts = torch.bincount((image * K + slot).flatten(), minlength=B * K).reshape(B, K).to(dtype)
+        counts = torch.zeros(B, K, dtype=dtype, device=x.device)  # pixels per slot; ignored: not counted
+        counts[image_of_seg, slot_of_seg] = pixels_per_key[key_of_seg].to(dtype)
 
         # 3. Means (B, D, K) and per-instance sums of the pull hinge (B, K), fused.
         mu_all, hinge_sum = _PullAndMeans.apply(x, slot, counts, p["delta_v"])
