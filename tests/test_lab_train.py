@@ -80,10 +80,13 @@ def test_standalone_run_writes_a_loadable_checkpoint(tmp_path, no_torchrun_env):
 
 def test_training_lowers_the_loss_on_a_small_set(tmp_path, no_torchrun_env):
     summary = train.main(["--steps", "40", "--batch-size", "4", "--n-train", "4", "--lr", "3e-3",
-                          "--log-every", "5", "--device", "cpu", "--dataset", "blobs",
+                          "--log-every", "5", "--device", "cpu", "--dataset", "blobs", "--eval", "2",
                           "--out", str(tmp_path / "ck.pt"), *TINY])
     first, last = summary["history"][0]["total"], summary["history"][-1]["total"]
     assert last < 0.6 * first, (first, last)
+    ev = summary["eval"]  # held-out scoring ran and is well-formed (no quality claim at 40 steps)
+    assert ev["n"] == 2 and len(ev["sbd"]) == 2 and all(0.0 <= v <= 1.0 for v in ev["sbd"])
+    assert torch.load(tmp_path / "ck.pt", weights_only=False)["eval"]["sbd_mean"] == ev["sbd_mean"]
 
 
 def test_same_seed_same_weights(tmp_path, no_torchrun_env):
@@ -101,6 +104,7 @@ def test_same_seed_same_weights(tmp_path, no_torchrun_env):
         (["--image-size", "30"], "--image-size must be a multiple of 4"),
         (["--lr", "-1"], "--lr must be a positive number"),
         (["--dataset", "coco"], "invalid choice"),
+        (["--eval", "-1"], "--eval must be >= 0"),
     ],
 )
 def test_bad_command_line_arguments_are_rejected(bad, words, capsys):

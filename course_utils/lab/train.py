@@ -44,7 +44,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from ..losses import discriminative_loss
 
-__all__ = ["EmbeddingNet", "build_dataset", "parse_args", "main", "state_hash"]
+__all__ = ["EmbeddingNet", "build_dataset", "parse_args", "main", "evaluate", "state_hash", "load_checkpoint"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -193,6 +193,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="checkpoint written by rank 0 (model weights, args, loss history)")
     p.add_argument("--rank-state-dir", type=Path, default=None,
                    help="if given, every rank writes rank<R>.pt (its weights) and rank<R>.json (hash) there")
+    p.add_argument("--eval", type=int, default=0, metavar="N",
+                   help="after training, rank 0 clusters the embeddings of N held-out test images "
+                        "(seeded mean-shift, radius delta-v) and reports the mean symmetric best Dice (default 0: skip)")
     p.add_argument("--no-progress", action="store_true", help="no tqdm bar (logs only)")
     args = p.parse_args(argv)
     for name in ("steps", "batch_size", "n_train", "n_instances", "dim", "width", "log_every"):
@@ -200,6 +203,8 @@ def parse_args(argv=None) -> argparse.Namespace:
             p.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     if args.image_size < 16 or args.image_size % 4:
         p.error(f"--image-size must be a multiple of 4 and >= 16, got {args.image_size}")
+    if args.eval < 0:
+        p.error(f"--eval must be >= 0, got {args.eval}")
     if args.num_workers < 0:
         p.error(f"--num-workers must be >= 0, got {args.num_workers}")
     if not (args.lr > 0 and math.isfinite(args.lr)):
@@ -296,15 +301,46 @@ def _train(args, rank: int, world: int, device: torch.device) -> dict:
         args.rank_state_dir.mkdir(parents=True, exist_ok=True)
         torch.save(model.state_dict(), args.rank_state_dir / f"rank{rank}.pt")
         (args.rank_state_dir / f"rank{rank}.json").write_text(json.dumps(summary, indent=2))
+    if rank == 0 and args.eval:
+        summary["eval"] = evaluate(model, args, device)
+        print(f"held-out SBD over {args.eval} test images: {summary['eval']['sbd_mean']:.3f} "
+              f"(|DiC| {summary['eval']['abs_dic_mean']:.2f})", flush=True)
     if rank == 0:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         cfg = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
         torch.save({"model": model.state_dict(), "args": cfg, "history": history, "world_size": world,
-                    "seconds": seconds, "state_sha256": digest}, args.out)
+                    "seconds": seconds, "state_sha256": digest, "eval": summary.get("eval")}, args.out)
         f = history[-1]
         print(f"done in {seconds:.1f} s: loss {f['total']:.4f} (var {f['var']:.4f}, dist {f['dist']:.4f}, "
               f"reg {f['reg']:.4f}); weights sha256 {digest[:16]}; checkpoint {args.out}", flush=True)
     return summary
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, args, device: torch.device) -> dict:
+    """Cluster the embeddings of ``args.eval`` held-out test images and score them.
+
+    Seeded mean-shift (radius ``delta_v``, clusters under 1/500 of the image merged away) from
+    :mod:`course_utils.embeddings`; the largest cluster is called background; symmetric best Dice
+    and |DiC| (CVPPP definitions) from :mod:`course_utils.metrics` against the true instances
+    (background 0).
+    """
+    from ..embeddings import seeded_mean_shift
+    from ..metrics import abs_diff_count, largest_as_background, symmetric_best_dice
+
+    test = build_dataset(args.dataset, args.eval, args.image_size, args.n_instances, "test", args.seed)
+    model.eval()
+    sbd, dic = [], []
+    for i in range(len(test)):
+        image, labels = test[i]
+        emb = model(image[None].to(device)).float()[0].cpu()
+        pred = seeded_mean_shift(emb, args.delta_v, min_size=max(1, labels.numel() // 500), seed=args.seed)
+        pred = largest_as_background(pred)
+        sbd.append(symmetric_best_dice(pred, labels.numpy()))
+        dic.append(abs_diff_count(pred, labels.numpy()))
+    model.train()
+    return {"n": len(test), "sbd": sbd, "abs_dic": dic, "sbd_mean": sum(sbd) / len(sbd),
+            "abs_dic_mean": sum(dic) / len(dic)}
 
 
 def load_checkpoint(path, device="cpu") -> tuple[EmbeddingNet, dict]:
