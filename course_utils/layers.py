@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
+import torch
+import torch.nn as nn
 
 from .validation import check_int, describe_value
 
@@ -639,8 +641,21 @@ class EmpiricalRF:
         return (self.rows[0] + self.rows[1]) / 2, (self.cols[0] + self.cols[1]) / 2
 
 
+class _DilatedMeanPool(nn.Module):
+    """Mean over a (possibly dilated) pooling window: a max-pool's geometry with every input used."""
+
+    def __init__(self, kernel_size, stride, padding, dilation):
+        super().__init__()
+        self.k, self.s, self.p, self.d = kernel_size, stride, padding, dilation
+
+    def forward(self, x):
+        k = (self.k, self.k) if isinstance(self.k, int) else tuple(self.k)
+        w = torch.ones(x.shape[1], 1, *k, dtype=x.dtype, device=x.device) / (k[0] * k[1])
+        return nn.functional.conv2d(x, w, stride=self.s, padding=self.p, dilation=self.d, groups=x.shape[1])
+
+
 def _make_all_paths_active(model) -> None:
-    """In place: positive constant weights, zero biases, identity batch-norm, max-pool -> avg-pool."""
+    """In place: positive constant weights, zero biases, identity batch-norm, max-pool -> mean-pool."""
     import torch
     import torch.nn as nn
 
@@ -655,9 +670,12 @@ def _make_all_paths_active(model) -> None:
     for parent in list(model.modules()):
         for n, c in list(parent.named_children()):
             if isinstance(c, nn.MaxPool2d):
-                if _axis_value(c.dilation, 0) != 1 or _axis_value(c.dilation, 1) != 1:
-                    raise ValueError(f"model: max-pool {n!r} is dilated; cannot swap it for an average pool")
-                setattr(parent, n, nn.AvgPool2d(c.kernel_size, c.stride, c.padding, ceil_mode=c.ceil_mode))
+                if _axis_value(c.dilation, 0) == 1 and _axis_value(c.dilation, 1) == 1:
+                    setattr(parent, n, nn.AvgPool2d(c.kernel_size, c.stride, c.padding, ceil_mode=c.ceil_mode))
+                elif c.ceil_mode:
+                    raise ValueError(f"model: max-pool {n!r} is dilated and uses ceil_mode; not supported")
+                else:
+                    setattr(parent, n, _DilatedMeanPool(c.kernel_size, c.stride, c.padding, c.dilation))
 
 
 def empirical_receptive_field(
@@ -708,21 +726,22 @@ def empirical_receptive_field(
     else:
         g = torch.Generator().manual_seed(int(seed))
         x = torch.randn(dims, generator=g, dtype=dtype).to(dev)
-    x.requires_grad_(True)
-    y = net(x)
-    if isinstance(y, dict):
-        y = y["out"]
-    if not isinstance(y, torch.Tensor) or y.ndim != 4:
-        raise ValueError(f"model: expected a (1, K, H', W') output, got {describe_value(y)}")
-    oh, ow = y.shape[-2:]
-    if position is None:
-        position = (oh // 2, ow // 2)
-    if not (isinstance(position, (tuple, list)) and len(position) == 2):
-        raise ValueError(f"position: expected an output location (row, col), got {position!r}")
-    i = check_int(position[0], "position[0]", min_value=0, max_value=oh - 1)
-    j = check_int(position[1], "position[1]", min_value=0, max_value=ow - 1)
-    y[0, :, i, j].sum().backward()
-    grad = x.grad[0].abs().sum(0).detach().cpu().double().numpy()
+    with torch.enable_grad():  # works inside torch.no_grad() too
+        x.requires_grad_(True)
+        y = net(x)
+        if isinstance(y, dict):
+            y = y["out"]
+        if not isinstance(y, torch.Tensor) or y.ndim != 4:
+            raise ValueError(f"model: expected a (1, K, H', W') output, got {describe_value(y)}")
+        oh, ow = y.shape[-2:]
+        if position is None:
+            position = (oh // 2, ow // 2)
+        if not (isinstance(position, (tuple, list)) and len(position) == 2):
+            raise ValueError(f"position: expected an output location (row, col), got {position!r}")
+        i = check_int(position[0], "position[0]", min_value=0, max_value=oh - 1)
+        j = check_int(position[1], "position[1]", min_value=0, max_value=ow - 1)
+        (grad,) = torch.autograd.grad(y[0, :, i, j].sum(), x)
+    grad = grad[0].abs().sum(0).detach().cpu().double().numpy()
     nz_r = np.flatnonzero(grad.any(axis=1))
     nz_c = np.flatnonzero(grad.any(axis=0))
     if nz_r.size == 0:

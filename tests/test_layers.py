@@ -281,3 +281,21 @@ def test_rf_with_non_square_kernel_uses_axis():
     h, w = layers.receptive_field(net, axis=0)[0], layers.receptive_field(net, axis=1)[0]
     assert (h.size, h.jump, h.start) == (3, 1, 0.0)
     assert (w.size, w.jump, w.start) == (5, 2, 2.0)
+
+
+def test_dilated_max_pool_rf_analytic_equals_empirical():
+    # an "a trous" network: stride-1 pools and dilated layers after them (dense output)
+    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2, stride=1),
+                        nn.Conv2d(2, 2, 3, dilation=2), nn.MaxPool2d(2, stride=1, dilation=2),
+                        nn.Conv2d(2, 1, 3, dilation=4))
+    last = layers.receptive_field(net)[-1]
+    assert (last.size, last.jump) == (1 + 2 + 1 + 4 + 2 + 8, 1)
+    emp = layers.empirical_receptive_field(net, (1, 40, 40), position=(5, 7))
+    assert emp.size == (last.size, last.size)
+    assert emp.rows[0] == 5 and emp.cols[0] == 7  # valid convs: unit i starts at input i
+
+
+def test_empirical_rf_works_under_no_grad():
+    with torch.no_grad():
+        emp = layers.empirical_receptive_field(nn.Conv2d(1, 1, 5, padding=2), (1, 21, 21))
+    assert emp.size == (5, 5)
