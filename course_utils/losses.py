@@ -16,14 +16,15 @@ Points on which public ports of the loss often differ from the paper, and what i
   weigh more than a small one (not a pixel-weighted mean over all pixels);
 * the push term runs over ordered pairs ``c != c'`` and is divided by ``C(C-1)``, with margin
   ``2 * delta_d`` (the paper's Eq. 2);
-* the Euclidean norm is computed with a "safe" square root (:func:`safe_norm`): its value is exact
-  and its gradient at a zero vector is 0 instead of NaN;
+* the Euclidean norm is computed with a "safe" square root (:func:`safe_norm`): its value equals
+  the norm down to 1e-19 (float32) and its gradient at a zero vector is 0 instead of NaN;
 * every label value is an instance (background too), except ``ignore_index``.
 
 Two implementations with the same semantics:
 
-* :func:`discriminative_loss` -- vectorised over the batch and the instances (segment ids,
-  ``index_add_`` means and a padded pairwise-distance matrix); use this one.
+* :func:`discriminative_loss` -- vectorised over the batch and the instances (one slot per
+  instance of each image, ``scatter_add_`` means and pull sums, a padded pairwise-distance
+  matrix); use this one.
 * :func:`discriminative_loss_reference` -- a plain loop over images and instances, written to be
   read. It is slow and is kept for teaching and for the benchmark in ``benchmarks/``.
 """

@@ -326,3 +326,18 @@ def test_benchmark_script_runs_and_writes_its_table(tmp_path):
     assert all(labels[b].unique().numel() == 4 for b in range(2))
     with pytest.raises(SystemExit):
         bench.parse_args(["--batch", "0"])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_matches_cpu_including_autocast():
+    emb, inst, kw, ignore = random_case(3)
+    cpu = discriminative_loss(emb, inst, ignore_index=ignore, **kw)
+    e = emb.cuda().requires_grad_(True)
+    gpu = discriminative_loss(e, inst.cuda(), ignore_index=ignore, **kw)
+    for a, b in zip(cpu, gpu):
+        assert torch.allclose(a, b.cpu(), rtol=1e-5, atol=1e-6)
+    gpu[0].backward()
+    assert torch.isfinite(e.grad).all()
+    with torch.autocast("cuda", dtype=torch.float16):
+        half = discriminative_loss(e.half(), inst.cuda(), ignore_index=ignore, **kw)
+    assert half[0].dtype == torch.float32
