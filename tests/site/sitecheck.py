@@ -275,9 +275,10 @@ _PAGE_JS = """
   const links = Array.from(document.querySelectorAll('a[href]')).map(a => ({
       href: a.getAttribute('href'), cls: a.className || '', text: text(a)}));
   // Widget models saved with the page (myst-nb embeds the notebook's widget state).
-  let models = {};
-  const stateEl = document.querySelector('script[type="application/vnd.jupyter.widget-state+json"]');
-  try { models = JSON.parse(stateEl.textContent).state || {}; } catch (e) { models = {}; }
+  const models = {};
+  document.querySelectorAll('script[type="application/vnd.jupyter.widget-state+json"]').forEach(el => {
+    try { Object.assign(models, JSON.parse(el.textContent).state || {}); } catch (e) {}
+  });
   // A widget is interactive unless its whole tree is passive display (a tqdm progress bar is an
   // HBox of HTML + FloatProgress: it needs no figure). Unknown models count as interactive.
   const passive = /^(HBox|VBox|Box|GridBox|HTML|HTMLMath|Label|FloatProgress|IntProgress)Model$/;
@@ -338,19 +339,54 @@ def collect(page, url: str, run_axe: bool = True) -> PageReport:
         page.remove_listener("pageerror", on_pageerror)
         page.remove_listener("requestfailed", on_requestfailed)
     if run_axe and report.status == 200:
-        from axe_playwright_python.sync_playwright import Axe
-
-        result = Axe().run(page)
-        report.axe_violations = [
-            {
-                "id": v["id"],
-                "impact": v.get("impact"),
-                "help": v.get("help", ""),
-                "targets": [" ".join(map(str, n.get("target", []))) for n in v.get("nodes", [])],
-            }
-            for v in result.response["violations"]
-        ]
+        report.axe_violations = run_axe_core(page)
     return report
+
+
+# axe-core's colour-contrast rule costs several ms per element, and a lesson's highlighted code has
+# thousands of token <span>s that share a few dozen colours (26 s of 31 s on a real lesson page;
+# excluding them through axe's context is slower still). So, once everything else on the page has
+# been read, the duplicates are unwrapped into plain text: one span per distinct (class, colour,
+# background) stays, so every colour the code uses is still checked against its background, and
+# the unwrapped text is checked with the colour of its <pre>. Then axe runs on the whole page.
+_AXE_PREPARE_JS = """
+() => {
+  // Read every style first, then write: interleaving would force a style recalculation per span.
+  const spans = Array.from(document.querySelectorAll('pre span')).filter(el => !el.children.length);
+  const keys = spans.map(el => {
+    const style = getComputedStyle(el);
+    return [el.className, style.color, style.backgroundColor].join('|');
+  });
+  const kept = new Set();
+  let unwrapped = 0;
+  spans.forEach((el, i) => {
+    if (!kept.has(keys[i]) && (el.textContent || '').trim()) { kept.add(keys[i]); return; }
+    el.replaceWith(document.createTextNode(el.textContent));
+    unwrapped++;
+  });
+  return {kept: kept.size, unwrapped};
+}
+"""
+_AXE_RUN_JS = "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+
+
+def run_axe_core(page) -> list[dict]:
+    """axe-core violations (any impact) of the page open in ``page``, using the axe bundled with
+    axe-playwright-python, as ``{"id", "impact", "help", "targets"}`` dicts. Rewrites code spans
+    (see above): call it after everything else has been read from the page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.evaluate(_AXE_PREPARE_JS)
+    page.evaluate(Axe().axe_script)
+    return [
+        {
+            "id": v["id"],
+            "impact": v.get("impact"),
+            "help": v.get("help", ""),
+            "targets": [" ".join(map(str, n.get("target", []))) for n in v.get("nodes", [])],
+        }
+        for v in page.evaluate(_AXE_RUN_JS)
+    ]
 
 
 # --------------------------------------------------------------------------------------------

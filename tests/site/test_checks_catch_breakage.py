@@ -249,6 +249,16 @@ def test_an_accessibility_violation_is_reported(break_site, browser_page, site_d
     assert _any(sitecheck.check_images(report), "has no alt attribute")
 
 
+def test_low_contrast_code_is_reported_despite_token_sampling(break_site, browser_page, site_dir):
+    """axe checks one code token per colour (for speed): a pale token colour must still be caught."""
+    page = NOTEBOOK_PAGES[0]
+    style = "<style>.cell_input pre span { color: #eeeeee !important; }</style>"
+    html = _html(site_dir, page).replace("</head>", style + "</head>", 1)
+    base = break_site({page.html: html.encode()})
+    problems = sitecheck.check_axe(sitecheck.collect(browser_page, base + page.html))
+    assert _any(problems, "color-contrast"), problems
+
+
 def test_broken_internal_links_are_reported(break_site, site_dir):
     page = PAGES[0]
     snippet = '<a href="missing-page.html">gone</a><a href="#no-such-anchor">gone</a><img alt="x y z" src="../_images/missing.png">'
