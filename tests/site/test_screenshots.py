@@ -1,4 +1,8 @@
-"""Screenshots of representative pages for a person to review, under _build/screenshots/."""
+"""Screenshots of representative pages for a person to review, under _build/screenshots/.
+
+home.png (the book's first page), lesson_<name>_top.png and lesson_<name>_figure.png (the lesson
+with the most figures: its top, and the view around its first figure), search_<term>.png.
+"""
 from __future__ import annotations
 
 import pytest
@@ -13,22 +17,29 @@ def _lesson_with_most_figures(reports) -> sitecheck.TocPage:
     return max(notebooks, key=lambda p: sum(i["naturalWidth"] > 0 for i in reports(p.html).images))
 
 
+def _shoot(page, path) -> None:
+    page.screenshot(path=str(path))
+    size = path.stat().st_size
+    assert size > 10_000, f"{path.name} is only {size} bytes: the page looks blank"
+
+
 def test_screenshots_of_representative_pages(server, browser_page, reports):
     out = sitecheck.SCREENSHOT_DIR
     out.mkdir(parents=True, exist_ok=True)
     lesson = _lesson_with_most_figures(reports)
-    shots = {
-        "home.png": (sitecheck.toc_pages()[0].html, False),
-        f"lesson_{lesson.docname.split('/')[-1]}.png": (lesson.html, True),
-        "search_transposed_convolution.png": ("search.html?q=transposed+convolution", False),
-    }
-    for name, (path, full) in shots.items():
-        browser_page.goto(server.base_url + path, wait_until="load")
-        if path.startswith("search.html"):
-            browser_page.wait_for_selector("#search-results p.search-summary:not(:empty)", timeout=20_000)
-        # A full page is capped at 6000 px so a long lesson stays a reviewable file.
-        height = browser_page.evaluate("document.documentElement.scrollHeight")
-        clip = {"x": 0, "y": 0, "width": 1280, "height": min(height, 6000)} if full else None
-        browser_page.screenshot(path=str(out / name), full_page=full, clip=clip)
-        size = (out / name).stat().st_size
-        assert size > 10_000, f"{name} is only {size} bytes: the page looks blank"
+    name = lesson.docname.split("/")[-1]
+
+    browser_page.goto(server.base_url + sitecheck.toc_pages()[0].html, wait_until="load")
+    _shoot(browser_page, out / "home.png")
+
+    browser_page.goto(server.base_url + lesson.html, wait_until="load")
+    _shoot(browser_page, out / f"lesson_{name}_top.png")
+    figure = browser_page.locator(".cell_output img").first
+    if figure.count():
+        figure.scroll_into_view_if_needed()
+        browser_page.evaluate("window.scrollBy(0, -150)")  # keep the code above the figure in view
+        _shoot(browser_page, out / f"lesson_{name}_figure.png")
+
+    browser_page.goto(server.base_url + "search.html?q=transposed+convolution", wait_until="load")
+    browser_page.wait_for_selector("#search-results p.search-summary:not(:empty)", timeout=20_000)
+    _shoot(browser_page, out / "search_transposed_convolution.png")
