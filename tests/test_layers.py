@@ -11,51 +11,61 @@ from course_utils import layers
 
 
 # ---------------------------------------------------------------- output-size formulas
-CONV_GRID = list(itertools.product([5, 8, 13, 32], [1, 2, 3, 5], [1, 2, 3], [0, 1, 2], [1, 2]))
+# One test per layer type looping over a grid (a failure names the setting): ~1,000 real layers.
 
 
-@pytest.mark.parametrize("size,k,s,p,d", CONV_GRID)
-def test_conv_output_size_matches_conv2d(size, k, s, p, d):
-    if d * (k - 1) + 1 > size + 2 * p:
-        with pytest.raises(ValueError, match="kernel_size"):
-            layers.conv_output_size(size, k, s, p, d)
-        return
-    conv = nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d, bias=False)
-    out = conv(torch.zeros(1, 1, size, size)).shape[-1]
-    assert layers.conv_output_size(size, k, s, p, d) == out
+def test_conv_output_size_matches_conv2d_over_a_grid():
+    n_checked = 0
+    for size, k, s, p, d in itertools.product([5, 8, 13, 32], [1, 2, 3, 5], [1, 2, 3], [0, 1, 2], [1, 2]):
+        if d * (k - 1) + 1 > size + 2 * p:
+            with pytest.raises(ValueError, match="kernel_size"):
+                layers.conv_output_size(size, k, s, p, d)
+            continue
+        conv = nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d, bias=False)
+        out = conv(torch.zeros(1, 1, size, size)).shape[-1]
+        assert layers.conv_output_size(size, k, s, p, d) == out, dict(size=size, k=k, s=s, p=p, d=d)
+        n_checked += 1
+    assert n_checked > 250
 
 
-@pytest.mark.parametrize("ceil_mode", [False, True])
-@pytest.mark.parametrize("size,k,s,p", list(itertools.product([5, 7, 8, 13], [2, 3, 5], [1, 2, 3], [0, 1, 2])))
-def test_pool_output_size_matches_maxpool2d(size, k, s, p, ceil_mode):
-    if p > k // 2:  # torch rejects padding above half the kernel
-        return
-    pool = nn.MaxPool2d(k, stride=s, padding=p, ceil_mode=ceil_mode)
-    if k > size + 2 * p:
-        return
-    out = pool(torch.zeros(1, 1, size, size)).shape[-1]
-    assert layers.conv_output_size(size, k, s, p, 1, ceil_mode=ceil_mode) == out
-    avg = nn.AvgPool2d(k, stride=s, padding=p, ceil_mode=ceil_mode)
-    assert avg(torch.zeros(1, 1, size, size)).shape[-1] == out
+def test_pool_output_size_matches_maxpool2d_and_avgpool2d_over_a_grid():
+    n_checked = 0
+    for size, k, s, p, ceil_mode in itertools.product([5, 7, 8, 13], [2, 3, 5], [1, 2, 3], [0, 1, 2], [False, True]):
+        if p > k // 2 or k > size + 2 * p:  # torch rejects padding above half the kernel
+            continue
+        x = torch.zeros(1, 1, size, size)
+        out = nn.MaxPool2d(k, stride=s, padding=p, ceil_mode=ceil_mode)(x).shape[-1]
+        setting = dict(size=size, k=k, s=s, p=p, ceil_mode=ceil_mode)
+        assert layers.conv_output_size(size, k, s, p, 1, ceil_mode=ceil_mode) == out, setting
+        assert nn.AvgPool2d(k, stride=s, padding=p, ceil_mode=ceil_mode)(x).shape[-1] == out, setting
+        n_checked += 1
+    assert n_checked > 100
 
 
-TCONV_GRID = list(itertools.product([1, 4, 7], [1, 2, 3, 4], [1, 2, 3], [0, 1, 2], [0, 1, 2], [1, 2]))
+def test_maxpool_ceil_mode_drops_window_starting_in_padding():
+    # size 6, k 3, s 2, p 1, ceil: (6 + 2 - 3) / 2 = 2.5 -> 3 + 1 = 4 windows
+    assert layers.conv_output_size(6, 3, 2, 1, ceil_mode=True) == 4 == nn.MaxPool2d(3, 2, 1, ceil_mode=True)(torch.zeros(1, 1, 6, 6)).shape[-1]
+    # size 5, k 2, s 2, p 1, ceil: the 4th window would start in the right padding and is dropped
+    assert layers.conv_output_size(5, 2, 2, 1, ceil_mode=True) == 3 == nn.MaxPool2d(2, 2, 1, ceil_mode=True)(torch.zeros(1, 1, 5, 5)).shape[-1]
 
 
-@pytest.mark.parametrize("size,k,s,p,op,d", TCONV_GRID)
-def test_conv_transpose_output_size_matches_convtranspose2d(size, k, s, p, op, d):
-    if op >= max(s, d):
-        with pytest.raises(ValueError, match="output_padding"):
-            layers.conv_transpose_output_size(size, k, s, p, op, d)
-        return
-    expected_len = (size - 1) * s - 2 * p + d * (k - 1) + op + 1
-    if expected_len < 1:
-        with pytest.raises(ValueError, match="padding"):
-            layers.conv_transpose_output_size(size, k, s, p, op, d)
-        return
-    tconv = nn.ConvTranspose2d(1, 1, k, stride=s, padding=p, output_padding=op, dilation=d, bias=False)
-    out = tconv(torch.zeros(1, 1, size, size)).shape[-1]
-    assert layers.conv_transpose_output_size(size, k, s, p, op, d) == out
+def test_conv_transpose_output_size_matches_convtranspose2d_over_a_grid():
+    n_checked = 0
+    for size, k, s, p, op, d in itertools.product([1, 4, 7], [1, 2, 3, 4], [1, 2, 3], [0, 1, 2], [0, 1, 2], [1, 2]):
+        setting = dict(size=size, k=k, s=s, p=p, op=op, d=d)
+        if op >= max(s, d):
+            with pytest.raises(ValueError, match="output_padding"):
+                layers.conv_transpose_output_size(size, k, s, p, op, d)
+            continue
+        if (size - 1) * s - 2 * p + d * (k - 1) + op + 1 < 1:
+            with pytest.raises(ValueError, match="padding"):
+                layers.conv_transpose_output_size(size, k, s, p, op, d)
+            continue
+        tconv = nn.ConvTranspose2d(1, 1, k, stride=s, padding=p, output_padding=op, dilation=d, bias=False)
+        out = tconv(torch.zeros(1, 1, size, size)).shape[-1]
+        assert layers.conv_transpose_output_size(size, k, s, p, op, d) == out, setting
+        n_checked += 1
+    assert n_checked > 250
 
 
 def test_transposed_conv_inverts_strided_conv_size():
@@ -151,6 +161,8 @@ def test_summarize_rejects_bad_inputs():
         layers.summarize(nn.ReLU(), (1, 3, 0, 8))
     with pytest.raises(TypeError, match="x: expected a torch.Tensor"):
         layers.summarize(nn.ReLU(), x=[1, 2])
+    with pytest.raises(ValueError, match="depth"):
+        layers.summarize(nn.ReLU(), (1, 3, 8, 8), depth=-1)
     with pytest.raises(TypeError, match="summary"):
         layers.format_summary([1, 2])
 
