@@ -28,7 +28,7 @@ book: install
 	@echo ""
 	@echo "The course website is ready: open file://$(CURDIR)/_build/html/index.html"
 
-test: install test-unit test-notebooks test-book test-site
+test: install install-browser test-unit test-notebooks test-book test-site
 	@echo "All course tests passed."
 
 test-unit: install
