@@ -235,8 +235,8 @@ def show_segmentation(image, mask, title: str = "", names: Sequence[str] = VOC_C
     fg = (arr != 0)[..., None]
     over = np.where(fg, (1 - alpha) * rgb + alpha * col, rgb)
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
     h, w = arr.shape
+    fig, axes = plt.subplots(1, 3, figsize=(13, 1.2 + 3.6 * min(h / w, 1.5)))
     for ax, im, sub in zip(axes, (rgb, col, over), ("photo", "predicted classes", "overlay (background uncoloured)")):
         ax.imshow(im, interpolation="nearest")
         ax.set_title(sub)
