@@ -85,7 +85,7 @@ def test_training_lowers_the_loss_on_a_small_set(tmp_path, no_torchrun_env):
     first, last = summary["history"][0]["total"], summary["history"][-1]["total"]
     assert last < 0.6 * first, (first, last)
     ev = summary["eval"]  # held-out scoring ran and is well-formed (no quality claim at 40 steps)
-    assert ev["n"] == 2 and len(ev["sbd"]) == 2 and all(0.0 <= v <= 1.0 for v in ev["sbd"])
+    assert ev["n"] == 2 and len(ev["sbd"]) == 2 and ev["radius"] == 1.5  # default: delta_d and all(0.0 <= v <= 1.0 for v in ev["sbd"])
     assert torch.load(tmp_path / "ck.pt", weights_only=False)["eval"]["sbd_mean"] == ev["sbd_mean"]
 
 
@@ -105,6 +105,7 @@ def test_same_seed_same_weights(tmp_path, no_torchrun_env):
         (["--lr", "-1"], "--lr must be a positive number"),
         (["--dataset", "coco"], "invalid choice"),
         (["--eval", "-1"], "--eval must be >= 0"),
+        (["--eval-radius", "0"], "--eval-radius must be a positive number"),
     ],
 )
 def test_bad_command_line_arguments_are_rejected(bad, words, capsys):
