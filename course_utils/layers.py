@@ -234,10 +234,8 @@ class Summary:
 
 
 
-def _conv_types():
-    import torch.nn as nn
-
-    return (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+_CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
+_TRANSPOSED = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 
 
 def layer_macs(module, inputs: tuple, output) -> int:
@@ -247,12 +245,11 @@ def layer_macs(module, inputs: tuple, output) -> int:
     ``input elements * (C_out / groups) * prod(kernel)``; linear: ``output elements * in_features``.
     Biases are not counted.
     """
-    import torch.nn as nn
 
-    if isinstance(module, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)):
+    if isinstance(module, _TRANSPOSED):
         x = inputs[0]
         return int(x.numel() * (module.out_channels // module.groups) * math.prod(module.kernel_size))
-    if isinstance(module, _conv_types()):
+    if isinstance(module, _CONVS):
         return int(output.numel() * (module.in_channels // module.groups) * math.prod(module.kernel_size))
     if isinstance(module, nn.Linear):
         return int(output.numel() * module.in_features)
@@ -260,7 +257,6 @@ def layer_macs(module, inputs: tuple, output) -> int:
 
 
 def _first_tensor(obj):
-    import torch
 
     if isinstance(obj, torch.Tensor):
         return obj
@@ -276,7 +272,6 @@ def _first_tensor(obj):
 
 def count_parameters(model, trainable_only: bool = False) -> int:
     """Number of parameters of ``model`` (each shared tensor counted once)."""
-    import torch.nn as nn
 
     if not isinstance(model, nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {describe_value(model)}")
@@ -316,8 +311,6 @@ def summarize(model, input_size: Sequence[int] | None = None, *, x=None, depth: 
         its parameters are counted on the first. The model is run in eval mode under
         ``torch.no_grad()`` and its train/eval mode is restored afterwards.
     """
-    import torch
-    import torch.nn as nn
 
     if not isinstance(model, nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {describe_value(model)}")
@@ -498,7 +491,6 @@ def spatial_layers(model) -> list[tuple[str, Any]]:
         ValueError: for a layer that ends spatial arithmetic (global pooling, Linear, Flatten)
             or that this helper does not model (transposed convolution, upsampling).
     """
-    import torch.nn as nn
     from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
     out: list[tuple[str, Any]] = []
@@ -656,8 +648,6 @@ class _DilatedMeanPool(nn.Module):
 
 def _make_all_paths_active(model) -> None:
     """In place: positive constant weights, zero biases, identity batch-norm, max-pool -> mean-pool."""
-    import torch
-    import torch.nn as nn
 
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
@@ -705,8 +695,6 @@ def empirical_receptive_field(
     Returns:
         An :class:`EmpiricalRF`. The model passed in is not modified.
     """
-    import torch
-    import torch.nn as nn
 
     if not isinstance(model, nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {describe_value(model)}")

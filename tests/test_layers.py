@@ -311,3 +311,12 @@ def test_empirical_rf_works_under_no_grad():
     with torch.no_grad():
         emp = layers.empirical_receptive_field(nn.Conv2d(1, 1, 5, padding=2), (1, 21, 21))
     assert emp.size == (5, 5)
+
+
+def test_receptive_field_handles_string_padding():
+    same = layers.receptive_field(nn.Sequential(nn.Conv2d(1, 1, 5, padding="same", dilation=2)))[0]
+    valid = layers.receptive_field(nn.Sequential(nn.Conv2d(1, 1, 5, padding="valid")))[0]
+    assert (same.size, same.padding, same.start) == (9, 4, 0.0)
+    assert (valid.size, valid.padding, valid.start) == (5, 0, 2.0)
+    emp = layers.empirical_receptive_field(nn.Conv2d(1, 1, 5, padding="same", dilation=2), (1, 21, 21), position=(10, 10))
+    assert emp.size == (9, 9) and emp.centre == (10.0, 10.0)
