@@ -21,7 +21,7 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if not _SECONDS:
+    if not _SECONDS or hasattr(session.config, "workerinput"):  # xdist workers: the controller writes
         return
     out = Path(session.config.rootpath) / "_build" / "timings" / "notebooks.json"
     out.parent.mkdir(parents=True, exist_ok=True)
