@@ -33,16 +33,14 @@ book: install
 test: install install-browser test-notebooks test-unit test-book test-site
 	@echo "All course tests passed."
 
-# Two pytest workers with one math thread each keep both cores busy without oversubscribing them.
-PARALLEL := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-XDIST := -n 2
-
+# Notebooks run one at a time: two kernels started at once by different processes can race for
+# the same TCP ports (a kernel then waits forever), and a lesson is timed on both cores.
 test-unit: install
-	COURSE_OFFLINE=1 $(PARALLEL) $(PY) -m pytest tests -q -m "not site" $(XDIST) --durations=10
+	COURSE_OFFLINE=1 $(PY) -m pytest tests -q -m "not site" --durations=10
 
 test-notebooks: install
-	COURSE_OFFLINE=1 $(PARALLEL) $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
-	  $(XDIST) --dist loadscope notebooks --durations=15
+	COURSE_OFFLINE=1 $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
+	  notebooks --durations=15
 
 test-book: install
 	rm -rf _build/html _build/.doctrees

@@ -125,11 +125,12 @@ def test_colab_url_rejects_non_github_urls():
         assign.colab_url("https://gitlab.com/x", "a.ipynb")
 
 
-def _run(nb: dict, timeout: int = 600) -> dict:
+def _run(nb: dict, timeout: int = 300) -> dict:
     from nbclient import NotebookClient
 
     node = nbformat.reads(json.dumps(nb), as_version=4)
-    NotebookClient(node, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    NotebookClient(node, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
     return json.loads(nbformat.writes(node))
 
 
