@@ -20,7 +20,8 @@ def main(path: str = "_build/timings/notebooks.json") -> None:
     total = sum(data["notebooks"].values())
     rows.append(f"| **all lessons** | **{total:.0f}** | |")
     note = (f"\n\nMeasured on {datetime.date.today().isoformat()} on {data['machine']} "
-            f"(mode: {data['mode']}). Regenerate with `scripts/lesson_timings.py` after `make test`.\n")
+            f"(mode: {data['mode']}; one notebook at a time with torch on all cores, kernel start-up included; "
+            "on a fresh clone lessons 5 and 7 really train). Regenerate with `scripts/lesson_timings.py` after `make test`.\n")
     (ROOT / "book" / "_lesson_timings.md").write_text("\n".join(rows) + note)
     print((ROOT / "book" / "_lesson_timings.md").read_text())
 
