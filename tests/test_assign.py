@@ -134,7 +134,7 @@ def _run(nb: dict, timeout: int = 150, attempts: int = 2) -> dict:
 
     for attempt in range(attempts):
         node = nbformat.reads(json.dumps(nb), as_version=4)
-        client = NotebookClient(node, timeout=timeout, kernel_name="python3", store_widget_state=False,
+        client = NotebookClient(node, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(ROOT / "notebooks")}})
         try:
             client.execute()
