@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml requirements/constraints.txt
 install: $(VENV)/.installed
 
 book: install
-	$(VENV)/bin/jupyter-book build . --builder html
+	COURSE_WIDGETS=0 $(VENV)/bin/jupyter-book build . --builder html
 	@echo ""
 	@echo "The course website is ready: open file://$(CURDIR)/_build/html/index.html"
 
@@ -36,7 +36,7 @@ test: install install-browser test-notebooks test-unit test-book test-site
 # Notebooks run one at a time: two kernels started at once by different processes can race for
 # the same TCP ports (a kernel then waits forever), and a lesson is timed on both cores.
 test-unit: install
-	COURSE_OFFLINE=1 $(PY) -m pytest tests -q -m "not site" --durations=10
+	COURSE_WIDGETS=0 COURSE_OFFLINE=1 $(PY) -m pytest tests -q -m "not site" --durations=10
 
 test-notebooks: install
 	COURSE_OFFLINE=1 $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
@@ -44,10 +44,10 @@ test-notebooks: install
 
 test-book: install
 	rm -rf _build/html _build/.doctrees
-	COURSE_OFFLINE=1 $(VENV)/bin/jupyter-book build . --builder html -W --keep-going || { \
+	COURSE_WIDGETS=0 COURSE_OFFLINE=1 $(VENV)/bin/jupyter-book build . --builder html -W --keep-going || { \
 	  echo "Book build failed; retrying once (nbclient can stall on an idle kernel, jupyter/nbclient#312)"; \
 	  rm -rf _build/html _build/.doctrees; \
-	  COURSE_OFFLINE=1 $(VENV)/bin/jupyter-book build . --builder html -W --keep-going; }
+	  COURSE_WIDGETS=0 COURSE_OFFLINE=1 $(VENV)/bin/jupyter-book build . --builder html -W --keep-going; }
 
 # Site tests drive Debian's Chromium (never a browser download). As root (CI) or with passwordless
 # sudo, a missing /usr/bin/chromium is installed with apt-get; otherwise the target says what to do.
