@@ -24,7 +24,7 @@ $(VENV)/.installed: pyproject.toml requirements/constraints.txt
 install: $(VENV)/.installed
 
 book: install
-	COURSE_WIDGETS=0 $(VENV)/bin/jupyter-book build . --builder html
+	$(VENV)/bin/jupyter-book build . --builder html
 	@echo ""
 	@echo "The course website is ready: open file://$(CURDIR)/_build/html/index.html"
 
@@ -44,10 +44,10 @@ test-notebooks: install
 
 test-book: install
 	rm -rf _build/html _build/.doctrees
-	COURSE_WIDGETS=0 COURSE_OFFLINE=1 $(VENV)/bin/jupyter-book build . --builder html -W --keep-going || { \
+	COURSE_OFFLINE=1 $(VENV)/bin/jupyter-book build . --builder html -W --keep-going || { \
 	  echo "Book build failed; retrying once (nbclient can stall on an idle kernel, jupyter/nbclient#312)"; \
 	  rm -rf _build/html _build/.doctrees; \
-	  COURSE_WIDGETS=0 COURSE_OFFLINE=1 $(VENV)/bin/jupyter-book build . --builder html -W --keep-going; }
+	  COURSE_OFFLINE=1 $(VENV)/bin/jupyter-book build . --builder html -W --keep-going; }
 
 # Site tests drive Debian's Chromium (never a browser download). As root (CI) or with passwordless
 # sudo, a missing /usr/bin/chromium is installed with apt-get; otherwise the target says what to do.
