@@ -14,7 +14,7 @@ export COURSE_FAST
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test install install-browser test-unit test-notebooks test-book test-site linkcheck-external clean assign
+.PHONY: book test install install-browser test-unit test-notebooks test-book test-site book-then-site linkcheck-external clean assign
 
 $(VENV)/.installed: pyproject.toml requirements/constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,30 +24,42 @@ $(VENV)/.installed: pyproject.toml requirements/constraints.txt
 install: $(VENV)/.installed
 
 book: install
+	rm -rf _build/.jupyter_cache
 	$(VENV)/bin/jupyter-book build . --builder html
 	@echo ""
 	@echo "The course website is ready: open file://$(CURDIR)/_build/html/index.html"
 
 # Order matters: nbval executes every lesson first (lessons 5 and 7 really train and save their
-# checkpoints); the student-version runs in test-unit and the book build then load them.
-test: install install-browser test-notebooks test-unit test-book test-site
+# checkpoints) and hands its executed notebooks to the book build through _build/.jupyter_cache
+# (--nb-cache, see conftest.py); the student-version runs in test-unit then load the checkpoints.
+# The unit tests (which execute the student versions) run beside the book build and site tests:
+# on 2 cores the two halves overlap well (the book build renders the cached notebooks on one core).
+# --output-sync prints each half's output in one block when it ends.
+test:
+	@$(MAKE) --no-print-directory -j2 --output-sync=target install install-browser
+	@$(MAKE) --no-print-directory test-notebooks
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-unit book-then-site
 	@echo "All course tests passed."
+
+book-then-site:
+	@$(MAKE) --no-print-directory test-book
+	@$(MAKE) --no-print-directory test-site
 
 # Notebooks run one at a time: two kernels started at once by different processes can race for
 # the same TCP ports (a kernel then waits forever), and a lesson is timed on both cores.
 test-unit: install
-	COURSE_WIDGETS=0 COURSE_OFFLINE=1 $(PY) -m pytest tests -q -m "not site" --durations=10
+	COURSE_OFFLINE=1 $(PY) -m pytest tests -q -m "not site" --durations=10
 
 test-notebooks: install
+	rm -rf _build/.jupyter_cache
 	COURSE_OFFLINE=1 $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
-	  notebooks --durations=15
+	  --nb-cache=_build/.jupyter_cache notebooks --durations=15
 
+# Renders the notebooks that `make test-notebooks` executed and cached; a notebook missing from the
+# cache (or changed since) is executed here.
 test-book: install
 	rm -rf _build/html _build/.doctrees
-	COURSE_OFFLINE=1 $(VENV)/bin/jupyter-book build . --builder html -W --keep-going || { \
-	  echo "Book build failed; retrying once (nbclient can stall on an idle kernel, jupyter/nbclient#312)"; \
-	  rm -rf _build/html _build/.doctrees; \
-	  COURSE_OFFLINE=1 $(VENV)/bin/jupyter-book build . --builder html -W --keep-going; }
+	COURSE_OFFLINE=1 $(VENV)/bin/jupyter-book build . --builder html -W --keep-going
 
 # Site tests drive Debian's Chromium (never a browser download). As root (CI) or with passwordless
 # sudo, a missing /usr/bin/chromium is installed with apt-get; otherwise the target says what to do.

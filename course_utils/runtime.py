@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RunFlags", "flags", "seed_everything", "get_device", "on_colab", "describe", "interact"]
+__all__ = ["RunFlags", "flags", "seed_everything", "get_device", "on_colab", "describe"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -110,18 +110,3 @@ def describe(device=None) -> str:
     )
     print(line)
     return line
-
-
-def interact(*args, **kwargs):
-    """``ipywidgets.interact`` unless ``COURSE_WIDGETS=0``.
-
-    The book build and the student-version tests set ``COURSE_WIDGETS=0``: a static page cannot run
-    a live widget, and nbclient can stall on the Output widget that ``interact`` creates. Every
-    explorer draws a static figure before it, so nothing is lost on the website.
-    """
-    if os.environ.get("COURSE_WIDGETS", "1").strip().lower() in _FALSE - {""}:
-        print("Live explorer skipped (COURSE_WIDGETS=0); run the notebook in Jupyter or Colab to use it.")
-        return None
-    import ipywidgets
-
-    return ipywidgets.interact(*args, **kwargs)

@@ -5,13 +5,20 @@ by a deterministic hue walk beyond 16 labels.
 """
 from __future__ import annotations
 
-from typing import Sequence
+import contextlib
+import html
+import io
+import traceback
+from typing import Callable, Sequence
 
 import numpy as np
 
 from .validation import check_image, check_labels, check_float, check_int, describe_value
 
-__all__ = ["PALETTE", "label_colors", "colorize", "overlay", "image_grid", "show_labels", "add_legend"]
+__all__ = [
+    "PALETTE", "label_colors", "colorize", "overlay", "image_grid", "show_labels", "add_legend",
+    "figure_png", "explorer",
+]
 
 # Paul Tol, https://personal.sron.nl/~pault/ : muted (9) then bright (7) schemes.
 PALETTE: np.ndarray = (
@@ -120,3 +127,66 @@ def image_grid(images: Sequence, titles: Sequence[str] | None = None, ncols: int
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig, axes
+
+
+def figure_png(fig, dpi: int = 96) -> bytes:
+    """Render a matplotlib figure to PNG bytes and close it (so the notebook does not show it twice)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    if not isinstance(fig, Figure):
+        raise TypeError(
+            f"fig: expected a matplotlib Figure, got {describe_value(fig)}"
+            + (" (the draw function must `return fig`, not call plt.show())" if fig is None else "")
+        )
+    check_int(dpi, "dpi", min_value=10)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def explorer(draw: Callable, *, dpi: int = 80, **controls):
+    """A live figure with controls: ``draw(**values)`` returns a matplotlib Figure, redrawn on change.
+
+    ``controls`` maps each keyword of ``draw`` to an ipywidgets control (slider, dropdown...).
+    The figure is shown as an ``ipywidgets.Image`` (PNG) and printed text in an ``HTML`` box: no
+    ``Output`` widget, so the notebook executes the same way in Jupyter, Colab, nbval and the
+    book build. Sliders redraw on release (``continuous_update=False``). Returns the ``VBox``.
+    """
+    import ipywidgets as widgets
+
+    if not callable(draw):
+        raise TypeError(f"draw: expected a function that returns a matplotlib Figure, got {describe_value(draw)}")
+    if not controls:
+        raise ValueError("controls: expected at least one keyword=widget pair, got none")
+    for name, control in controls.items():
+        if not isinstance(control, widgets.ValueWidget):
+            raise TypeError(
+                f"{name}: expected an ipywidgets control with a .value (e.g. widgets.IntSlider), "
+                f"got {describe_value(control)}"
+            )
+        if hasattr(control, "continuous_update"):
+            control.continuous_update = False
+        if not control.description:
+            control.description = name
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+    text = widgets.HTML()
+
+    def redraw(_change=None):
+        values = {name: control.value for name, control in controls.items()}
+        out = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(out):
+                image.value = figure_png(draw(**values), dpi=dpi)
+        except Exception:  # shown in the widget: a callback's exception would otherwise vanish
+            out.write(traceback.format_exc())
+        printed = out.getvalue()
+        text.value = f"<pre>{html.escape(printed)}</pre>" if printed else ""
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
+                         image, text])
+

@@ -67,3 +67,54 @@ def test_image_grid_and_show_labels_draw_titles_and_legend():
 def test_bad_inputs_name_the_argument(call, pattern):
     with pytest.raises((ValueError, TypeError), match=pattern):
         call()
+
+
+def _draw(k=2, label="a"):
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot(range(k))
+    ax.set_title(label)
+    print(f"k={k}")
+    return fig
+
+
+def test_explorer_draws_a_png_and_redraws_when_a_control_changes():
+    widgets = pytest.importorskip("ipywidgets")
+    k = widgets.IntSlider(value=2, min=1, max=5)
+    box = viz.explorer(_draw, k=k, label=widgets.Dropdown(options=["a", "b"], value="a"))
+    controls, image, text = box.children
+    assert isinstance(image, widgets.Image)
+    assert not any(isinstance(w, widgets.Output) for w in (box, controls, image, text))
+    first = bytes(image.value)
+    assert first.startswith(b"\x89PNG"), "the figure is a PNG"
+    assert "k=2" in text.value, "printed text is shown under the figure"
+    assert k.continuous_update is False and k.description == "k"
+    k.value = 4
+    assert bytes(image.value) != first and "k=4" in text.value
+    assert plt.get_fignums() == [], "rendered figures are closed, not left for the notebook to show"
+
+
+def test_explorer_shows_the_error_of_a_draw_function_that_does_not_return_a_figure():
+    widgets = pytest.importorskip("ipywidgets")
+    box = viz.explorer(lambda k: None, k=widgets.IntSlider(value=1))
+    assert "must `return fig`" in box.children[2].value
+
+
+@pytest.mark.parametrize(
+    "kwargs, pattern",
+    [
+        (dict(draw="not a function"), r"draw: expected a function"),
+        (dict(draw=_draw), r"controls: expected at least one"),
+        (dict(draw=_draw, k=3), r"k: expected an ipywidgets control .* got int"),
+    ],
+)
+def test_explorer_rejects_bad_arguments(kwargs, pattern):
+    pytest.importorskip("ipywidgets")
+    draw = kwargs.pop("draw")
+    with pytest.raises((TypeError, ValueError), match=pattern):
+        viz.explorer(draw, **kwargs)
+    plt.close("all")
+
+
+def test_figure_png_rejects_a_non_figure():
+    with pytest.raises(TypeError, match=r"fig: expected a matplotlib Figure, got NoneType.*return fig"):
+        viz.figure_png(None)
