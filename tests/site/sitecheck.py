@@ -115,6 +115,17 @@ def expected_colab_url(page: TocPage, config: dict, branch: str = "main") -> str
     return f"{colab.rstrip('/')}/github/{owner_repo}/blob/{branch}/{nb_path}"
 
 
+def notebook_solution_cells(path: Path) -> int:
+    """How many code cells of the notebook carry the ``solution`` tag (exercise solutions)."""
+    if path.suffix != ".ipynb" or not path.exists():
+        return 0
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return sum(
+        1 for c in nb.get("cells", [])
+        if c.get("cell_type") == "code" and "solution" in c.get("metadata", {}).get("tags", [])
+    )
+
+
 def notebook_uses_widgets(path: Path) -> bool:
     """True when a code cell of the notebook imports or calls ipywidgets."""
     if path.suffix != ".ipynb" or not path.exists():
@@ -297,6 +308,13 @@ _PAGE_JS = """
       widget: views.some(id => interactive(id, new Set())),
       progress: views.filter(id => !interactive(id, new Set())).length,
       image: Array.from(c.querySelectorAll('.cell_output img')).some(i => i.complete && i.naturalWidth > 0),
+      solution: c.classList.contains('tag_solution'),
+      // folded: the code sits in a closed <details> of its own cell and the browser does not show it
+      folded: (() => {
+        const input = c.querySelector('.cell_input');
+        const details = input && input.closest('details');
+        return !!details && c.contains(details) && !details.open && !input.checkVisibility();
+      })(),
     };
   });
   return {title: document.title, h1, links, cells};
@@ -578,6 +596,41 @@ def check_static_figures_for_widgets(report: PageReport, uses_widgets: bool = Tr
                 "own output or in the cell before or after it; offline readers would see nothing"
             )
     return problems
+
+
+def check_solutions_folded(report: PageReport, expected: int) -> list[str]:
+    """The page has one cell per solution of the notebook, each folded (closed toggle) on load."""
+    cells = [i for i, c in enumerate(report.cells) if c.get("solution")]
+    problems = []
+    if len(cells) != expected:
+        problems.append(
+            f"{report.url}: the notebook has {expected} cell(s) tagged 'solution' but the page shows "
+            f"{len(cells)} cell(s) with class tag_solution"
+        )
+    for i in cells:
+        if not report.cells[i]["folded"]:
+            problems.append(
+                f"{report.url}: the solution in cell {i} is visible on load; it must sit folded in a "
+                "closed toggle (tags 'solution' + 'hide-input')"
+            )
+    return problems
+
+
+def check_solution_unfolds(page, url: str) -> list[str]:
+    """Clicking the first solution's toggle shows its code (with the ``### BEGIN SOLUTION`` marker)."""
+    page.goto(url, wait_until="load", timeout=30_000)
+    cell = page.locator("div.cell.tag_solution").first
+    if cell.count() == 0:
+        return [f"{url}: no solution cell (div.cell.tag_solution) to unfold"]
+    code = cell.locator(".cell_input")
+    if code.is_visible():
+        return [f"{url}: the first solution is already visible before its toggle is clicked"]
+    cell.locator("summary").first.click()
+    if not code.is_visible():
+        return [f"{url}: clicking the toggle of the first solution does not show its code"]
+    if "BEGIN SOLUTION" not in code.inner_text():
+        return [f"{url}: the unfolded solution does not show the solution code"]
+    return []
 
 
 def check_axe(report: PageReport, allowlist: list[Allowed] = AXE_ALLOWLIST) -> list[str]:

@@ -276,3 +276,26 @@ def test_search_that_misses_the_lesson_is_reported(break_site, browser_page):
     assert sitecheck.check_search(pages, "zyxwvut", "notebooks/04_dense_prediction.html")
     assert sitecheck.check_search(["a.html", "b.html", "c.html", "x.html"], "q", "x.html", top=3)
     assert not sitecheck.check_search(["a.html", "x.html"], "q", "x.html", top=3)
+
+
+def test_an_open_solution_is_reported(break_site, browser_page, site_dir):
+    page = NOTEBOOK_PAGES[0]
+    html = _html(site_dir, page)
+    assert '<details class="admonition hide above-input">' in html, "no folded solution to break"
+    html = html.replace('<details class="admonition hide above-input">',
+                        '<details open class="admonition hide above-input">')
+    base = break_site({page.html: html.encode()})
+    report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
+    problems = sitecheck.check_solutions_folded(report, sitecheck.notebook_solution_cells(page.source))
+    assert _any(problems, "is visible on load"), problems
+    problems = sitecheck.check_solution_unfolds(browser_page, base + page.html)
+    assert _any(problems, "already visible"), problems
+
+
+def test_a_solution_missing_from_the_page_is_reported(break_site, browser_page, site_dir):
+    page = NOTEBOOK_PAGES[0]
+    html = _html(site_dir, page).replace("tag_solution", "tag_other", 1)
+    base = break_site({page.html: html.encode()})
+    report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
+    problems = sitecheck.check_solutions_folded(report, sitecheck.notebook_solution_cells(page.source))
+    assert _any(problems, "tagged 'solution'", "tag_solution"), problems

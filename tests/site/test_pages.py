@@ -58,6 +58,21 @@ def test_widgets_come_with_a_static_figure_offline(reports, page):
     _fail_if(sitecheck.check_static_figures_for_widgets(reports(page.html), uses_widgets))
 
 
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=_ids)
+def test_exercise_solutions_are_folded(reports, page):
+    expected = sitecheck.notebook_solution_cells(page.source)
+    assert expected >= 1, f"{page.source.name} has no cell tagged 'solution'"
+    _fail_if(sitecheck.check_solutions_folded(reports(page.html), expected))
+
+
+def test_a_folded_solution_opens_when_its_toggle_is_clicked(server, browser_context):
+    page = browser_context.new_page()
+    try:
+        _fail_if(sitecheck.check_solution_unfolds(page, server.base_url + NOTEBOOK_PAGES[0].html))
+    finally:
+        page.close()
+
+
 @pytest.mark.parametrize("page", PAGES, ids=_ids)
 def test_no_serious_accessibility_violations(reports, page):
     _fail_if(sitecheck.check_axe(reports(page.html)))
