@@ -36,14 +36,17 @@ book: install
 # on 2 cores the two halves overlap well (the book build renders the cached notebooks on one core).
 # --output-sync prints each half's output in one block when it ends.
 test:
-	@$(MAKE) --no-print-directory -j2 --output-sync=target install install-browser
-	@$(MAKE) --no-print-directory test-notebooks
-	@$(MAKE) --no-print-directory -j2 --output-sync=target test-unit book-then-site
+	@$(call timed,$(MAKE) --no-print-directory -j2 --output-sync=target install install-browser,install)
+	@$(call timed,$(MAKE) --no-print-directory test-notebooks,nbval over notebooks/)
+	@$(call timed,$(MAKE) --no-print-directory -j2 --output-sync=target test-unit book-then-site,unit tests beside book build + site tests)
 	@echo "All course tests passed."
 
 book-then-site:
-	@$(MAKE) --no-print-directory test-book
-	@$(MAKE) --no-print-directory test-site
+	@$(call timed,$(MAKE) --no-print-directory test-book,strict book build)
+	@$(call timed,$(MAKE) --no-print-directory test-site,site tests)
+
+# $(call timed,COMMAND,LABEL): run COMMAND, print how long it took, keep its exit status.
+timed = start=$$(date +%s); $(1); rc=$$?; echo "[time] $(2): $$(( $$(date +%s) - start )) s"; exit $$rc
 
 # Notebooks run one at a time: two kernels started at once by different processes can race for
 # the same TCP ports (a kernel then waits forever), and a lesson is timed on both cores.

@@ -127,13 +127,30 @@ def pytest_sessionfinish(session, exitstatus):
         _write_cache(session.config.getoption("--nb-cache"), Path(session.config.rootpath))
     if not _SECONDS:
         return
+    # One record per mode (fast / full): a full-mode run never mixes its times into the fast ones.
+    mode = "fast" if os.environ.get("COURSE_FAST", "").strip().lower() in ("1", "true", "yes", "on") else "full"
     out = Path(session.config.rootpath) / "_build" / "timings" / "notebooks.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    previous = json.loads(out.read_text()) if out.exists() else {}
-    record = previous.get("notebooks", {})
+    data = json.loads(out.read_text()) if out.exists() else {}
+    if "notebooks" in data:  # the older single-mode layout
+        data = {data.get("mode", "fast"): data}
+    record = data.get(mode, {}).get("notebooks", {})
     record.update({Path(k).name: round(v, 1) for k, v in _SECONDS.items()})
-    out.write_text(json.dumps({
-        "mode": "fast" if os.environ.get("COURSE_FAST", "") in ("1", "true") else "full",
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores",
+    data[mode] = {
+        "machine": _machine(),
         "notebooks": dict(sorted(record.items())),
-    }, indent=2))
+    }
+    out.write_text(json.dumps(data, indent=2))
+
+
+def _machine() -> str:
+    """Where the run happened: CPU cores, and the GPU when torch sees one."""
+    where = f"{platform.machine()}, {os.cpu_count()} CPU cores"
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            where += f", GPU {torch.cuda.get_device_name(0)}"
+    except Exception:  # timing must never fail the run
+        pass
+    return where
