@@ -25,7 +25,7 @@ install: $(VENV)/.installed
 
 book: install
 	rm -rf _build/.jupyter_cache
-	$(VENV)/bin/jupyter-book build . --builder html
+	$(VENV)/bin/jupyter-book build --all . --builder html
 	@echo ""
 	@echo "The course website is ready: open file://$(CURDIR)/_build/html/index.html"
 
