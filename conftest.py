@@ -121,19 +121,17 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if hasattr(session.config, "workerinput"):  # xdist workers: the controller writes
-        return
     if _EXECUTED and session.config.getoption("--nb-cache"):
         _write_cache(session.config.getoption("--nb-cache"), Path(session.config.rootpath))
     if not _SECONDS:
         return
     # One record per mode (fast / full): a full-mode run never mixes its times into the fast ones.
-    mode = "fast" if os.environ.get("COURSE_FAST", "").strip().lower() in ("1", "true", "yes", "on") else "full"
+    from course_utils.runtime import flags
+
+    mode = flags().mode
     out = Path(session.config.rootpath) / "_build" / "timings" / "notebooks.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     data = json.loads(out.read_text()) if out.exists() else {}
-    if "notebooks" in data:  # the older single-mode layout
-        data = {data.get("mode", "fast"): data}
     record = data.get(mode, {}).get("notebooks", {})
     record.update({Path(k).name: round(v, 1) for k, v in _SECONDS.items()})
     data[mode] = {

@@ -14,8 +14,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main(path: str = "_build/timings/notebooks.json") -> None:
     data = json.loads((ROOT / path).read_text())
-    if "notebooks" in data:  # older single-mode layout
-        data = {data.get("mode", "fast"): data}
     fast, full = data.get("fast", {}), data.get("full", {})
     names = sorted(set(fast.get("notebooks", {})) | set(full.get("notebooks", {})))
     rows = ["| lesson | fast mode (s) | full mode (s) |", "|---|---|---|"]
