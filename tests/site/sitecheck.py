@@ -256,6 +256,7 @@ class PageReport:
     images: list[dict] = field(default_factory=list)
     links: list[dict] = field(default_factory=list)  # {"href", "cls", "text"} of every <a>
     cells: list[dict] = field(default_factory=list)  # per notebook cell: widget view? loaded image?
+    math: dict = field(default_factory=dict)  # {"formulas", "rendered", "errors", "mathjax"}
     axe_violations: list[dict] = field(default_factory=list)
 
 
@@ -322,6 +323,26 @@ _PAGE_JS = """
 """ % WIDGET_VIEW_MIME
 
 
+# Formulas: Sphinx marks each one with class "math"; MathJax (served from _static, see _config.yml)
+# replaces its TeX with an <mjx-container>, or an <mjx-merror> when the TeX does not parse.
+_MATH_JS = """
+async () => {
+  const article = document.querySelector('article') || document.body;
+  const formulas = article.querySelectorAll('.math').length;
+  const mathjax = !!(window.MathJax && window.MathJax.startup);
+  if (formulas && mathjax && window.MathJax.startup.promise) {
+    try { await window.MathJax.startup.promise; } catch (e) {}
+  }
+  return {
+    formulas, mathjax,
+    rendered: article.querySelectorAll('.math mjx-container').length,
+    errors: Array.from(article.querySelectorAll('mjx-merror')).slice(0, 5).map(
+        e => e.getAttribute('data-mjx-error') || e.textContent),
+  };
+}
+"""
+
+
 def collect(page, url: str, run_axe: bool = True) -> PageReport:
     """Visit ``url`` in ``page`` (a Playwright Page) and record what a reader gets."""
     report = PageReport(url=url)
@@ -350,6 +371,7 @@ def collect(page, url: str, run_axe: bool = True) -> PageReport:
         info = page.evaluate(_PAGE_JS)
         report.title, report.h1 = info["title"], info["h1"]
         report.links, report.cells = info["links"], info["cells"]
+        report.math = page.evaluate(_MATH_JS)
     finally:
         # Stop listening before axe runs: axe-core fetches style sheets itself (it asks for
         # /basic.css through a wrongly resolved @import), and those are not the page's errors.
@@ -423,9 +445,9 @@ class Allowed:
 # External hosts that pages of this book load scripts from. The tests run the site offline on
 # purpose; each host is listed with what fails without it and why the page stays readable.
 CDN_HOSTS = {
-    "cdn.jsdelivr.net": "MathJax 3 (Sphinx mathjax_path) and the ipywidgets HTML manager come from "
-    "jsDelivr. Offline, formulas stay as their TeX source and widgets do not render; the widget "
-    "check below makes sure every widget page still shows a static figure.",
+    "cdn.jsdelivr.net": "The ipywidgets HTML manager comes from jsDelivr. Offline, widgets do not "
+    "render; the widget check makes sure every widget page still shows a static figure. (MathJax "
+    "does not need it: sphinx-mathjax-offline serves it from _static.)",
     "unpkg.com": "@jupyter-widgets/html-manager and its modules (widget state rendering) are loaded "
     "from unpkg; offline the static figure drawn next to each widget is what readers see.",
     "cdnjs.cloudflare.com": "require.js, which the ipywidgets embed script asks for; same reason "
@@ -631,6 +653,20 @@ def check_solution_unfolds(page, url: str) -> list[str]:
     if "BEGIN SOLUTION" not in code.inner_text():
         return [f"{url}: the unfolded solution does not show the solution code"]
     return []
+
+
+def check_math(report: PageReport) -> list[str]:
+    """Every formula of the page is typeset by MathJax (no network needed) without a TeX error."""
+    m = report.math
+    if not m.get("formulas"):
+        return []
+    problems = []
+    if not m.get("mathjax"):
+        problems.append(f"{report.url}: {m['formulas']} formulas but MathJax did not load; readers see raw TeX")
+    elif m.get("rendered", 0) < m["formulas"]:
+        problems.append(f"{report.url}: only {m['rendered']} of {m['formulas']} formulas were typeset by MathJax")
+    problems += [f"{report.url}: MathJax error in a formula: {e}" for e in m.get("errors", [])]
+    return problems
 
 
 def check_axe(report: PageReport, allowlist: list[Allowed] = AXE_ALLOWLIST) -> list[str]:

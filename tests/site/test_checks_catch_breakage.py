@@ -299,3 +299,21 @@ def test_a_solution_missing_from_the_page_is_reported(break_site, browser_page, 
     report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
     problems = sitecheck.check_solutions_folded(report, sitecheck.notebook_solution_cells(page.source))
     assert _any(problems, "tagged 'solution'", "tag_solution"), problems
+
+
+def test_a_formula_with_broken_tex_is_reported(break_site, browser_page, site_dir):
+    """\\frac with one argument: MathJax typesets an error box (<mjx-merror>) instead of the formula."""
+    page = NOTEBOOK_PAGES[0]
+    html = _inject(_html(site_dir, page), r'<p><span class="math notranslate nohighlight">\(\frac{1}\)</span></p>')
+    base = break_site({page.html: html.encode()})
+    problems = sitecheck.check_math(sitecheck.collect(browser_page, base + page.html, run_axe=False))
+    assert _any(problems, "MathJax error in a formula"), problems
+
+
+def test_formulas_without_mathjax_are_reported(break_site, browser_page, site_dir):
+    page = NOTEBOOK_PAGES[0]
+    html = _html(site_dir, page)
+    assert "_static/mathjax/tex-chtml.js" in html, "the page does not load the bundled MathJax"
+    base = break_site({"_static/mathjax/tex-chtml.js": None})
+    problems = sitecheck.check_math(sitecheck.collect(browser_page, base + page.html, run_axe=False))
+    assert _any(problems, "MathJax did not load"), problems

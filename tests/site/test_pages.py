@@ -58,6 +58,16 @@ def test_widgets_come_with_a_static_figure_offline(reports, page):
     _fail_if(sitecheck.check_static_figures_for_widgets(reports(page.html), uses_widgets))
 
 
+@pytest.mark.parametrize("page", PAGES, ids=_ids)
+def test_formulas_are_typeset_offline_without_tex_errors(reports, page):
+    _fail_if(sitecheck.check_math(reports(page.html)))
+
+
+def test_the_lessons_have_formulas_to_typeset(reports):
+    formulas = {p.docname: reports(p.html).math.get("formulas", 0) for p in NOTEBOOK_PAGES}
+    assert sum(formulas.values()) >= 20, f"expected the lessons to carry formulas, found {formulas}"
+
+
 @pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=_ids)
 def test_exercise_solutions_are_folded(reports, page):
     expected = sitecheck.notebook_solution_cells(page.source)
