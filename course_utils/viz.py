@@ -173,14 +173,19 @@ def explorer(draw: Callable, *, dpi: int = 80, **controls):
     image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
     text = widgets.HTML()
 
+    import matplotlib.pyplot as plt
+
     def redraw(_change=None):
         values = {name: control.value for name, control in controls.items()}
         out = io.StringIO()
+        open_before = set(plt.get_fignums())
         try:
             with contextlib.redirect_stdout(out):
                 image.value = figure_png(draw(**values), dpi=dpi)
         except Exception:  # shown in the widget: a callback's exception would otherwise vanish
             out.write(traceback.format_exc())
+            for num in set(plt.get_fignums()) - open_before:  # a half-drawn figure is not left open
+                plt.close(num)
         printed = out.getvalue()
         text.value = f"<pre>{html.escape(printed)}</pre>" if printed else ""
 

@@ -99,6 +99,18 @@ def test_explorer_shows_the_error_of_a_draw_function_that_does_not_return_a_figu
     assert "must `return fig`" in box.children[2].value
 
 
+def test_explorer_closes_the_figure_of_a_draw_function_that_fails():
+    widgets = pytest.importorskip("ipywidgets")
+
+    def draw(k):
+        plt.subplots()
+        raise ValueError(f"bad k={k}")
+
+    box = viz.explorer(draw, k=widgets.IntSlider(value=1))
+    assert "ValueError: bad k=1" in box.children[2].value
+    assert plt.get_fignums() == []
+
+
 @pytest.mark.parametrize(
     "kwargs, pattern",
     [
