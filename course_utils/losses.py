@@ -56,56 +56,88 @@ def safe_norm(v: torch.Tensor, dim: int = -1) -> torch.Tensor:
     return torch.sqrt(sq.clamp(min=torch.finfo(sq.dtype).tiny))
 
 
+_LANES = 8  # interleaved partial sums per instance slot (see _segment_sum)
+
+
+def _segment_sum(v: torch.Tensor, lanes: torch.Tensor, K: int) -> torch.Tensor:
+    """Per-slot sums (B, C, K) of ``v`` (B, C, P); ``lanes`` (B, P) is ``slot + K * (p % _LANES)``.
+
+    Neighbouring pixels mostly belong to the same instance. With one accumulator per slot, each
+    addition would wait for the previous one to the same address (on a CPU, a chain of dependent
+    read-add-writes that cannot overlap). Pixel ``p`` therefore adds into partial sum
+    ``p % _LANES`` of its slot, and the partial sums are added at the end: the same sums up to
+    float rounding, without the chain.
+    """
+    B, C, _ = v.shape
+    out = v.new_zeros(B, C, _LANES * K).scatter_add_(2, lanes[:, None, :].expand_as(v), v)
+    return out.view(B, C, _LANES, K).sum(2)
+
+
+def _per_pixel(table: torch.Tensor, pixel_slot: torch.Tensor) -> torch.Tensor:
+    """Look up ``table`` (B, K) at each pixel's slot: (B, P).
+
+    ``pixel_slot`` (B*P,) is ``b * K + slot`` of each pixel. On a CPU, a 1-D ``index_select``
+    into the flattened table is faster than ``torch.gather`` along the table's last axis.
+    """
+    B = table.shape[0]
+    return table.reshape(-1).index_select(0, pixel_slot).view(B, -1)
+
+
 class _PullAndMeans(torch.autograd.Function):
-    """Instance means and summed pull hinges of every image, in one pass over the pixels.
+    """Instance means and summed pull hinges of every image, in few passes over the pixels.
 
     Inputs: ``x`` (B, D, P) pixel embeddings (P = H*W, the embedding's own memory layout, no
-    copy); ``slot`` (B, P) int64 instance slot of each pixel within its image, in [0, K) (the last
-    slot collects the ignored pixels and is discarded by the caller); ``counts`` (B, K) pixels per
-    slot; ``delta_v``. Outputs: ``mu`` (B, D, K) the slot means, ``hinge_sum`` (B, K) the sum over
-    the slot's pixels of ``[||mu - x_i|| - delta_v]_+^2``.
+    copy); ``pixel_slot`` (B*P,) int64, ``b * K + slot`` where ``slot`` in [0, K) is the instance
+    slot of pixel ``p`` of image ``b`` (the last slot collects the ignored pixels and is discarded
+    by the caller); ``lanes`` (B, P) int64, ``slot + K * (p % _LANES)`` (see :func:`_segment_sum`);
+    ``counts`` (B, K) pixels per slot; ``delta_v``. Outputs: ``mu`` (B, D, K) the slot means,
+    ``hinge_sum`` (B, K) the sum over the slot's pixels of ``[||mu - x_i|| - delta_v]_+^2``.
 
-    Autograd could differentiate the same few lines, but a hand-written backward visits the
-    (B, D, P) arrays -- where all the time of the loss goes -- fewer times. For a pixel ``i`` of
-    instance ``c`` with ``g_i = dL/dx_i`` through its own hinge,
+    Autograd could differentiate the same few lines, but it would keep several (B, D, P)
+    temporaries and visit them more often; on a CPU, the time of the loss goes into these passes
+    and into the memory they allocate. Here the forward pass allocates no (B, D, P) array (it
+    works channel by channel, a loop over the D channels, not over instances) and the backward
+    pass allocates one, the gradient. For a pixel ``i`` of instance ``c`` with
+    ``g_i = 2 t_i (x_i - mu_c) / ||x_i - mu_c||`` times the incoming gradient of its hinge sum,
     ``dL/dx_i = g_i + (dL/dmu_c - sum_{j in c} g_j) / N_c`` (the second part through the mean).
     First derivatives only (``once_differentiable``).
     """
 
     @staticmethod
-    def forward(ctx, x, slot, counts, delta_v):
+    def forward(ctx, x, pixel_slot, lanes, counts, delta_v):
         B, D, P = x.shape
         K = counts.shape[1]
-        idx = slot[:, None, :].expand(B, D, P)
-        mu = x.new_zeros(B, D, K).scatter_add_(2, idx, x) / counts.clamp(min=1)[:, None, :]
-        diff = torch.gather(mu, 2, idx)
-        torch.sub(x, diff, out=diff)  # diff = x_i - mu_c, in place
-        sq = diff[:, 0] * diff[:, 0]
-        for d in range(1, D):  # loop over the D channels (not over instances): no (B, D, P) temporary
-            sq.addcmul_(diff[:, d], diff[:, d])
-        dist = torch.sqrt(sq.clamp_(min=torch.finfo(x.dtype).tiny))  # safe norm, see safe_norm
-        t = torch.clamp(dist - delta_v, min=0)
-        hinge_sum = x.new_zeros(B, K).scatter_add_(1, slot, t * t)
-        ctx.save_for_backward(diff, dist, t, slot, counts)
+        mu = _segment_sum(x, lanes, K) / counts.clamp(min=1)[:, None, :]
+        sq = x.new_zeros(B, P)
+        for d in range(D):  # ||x_i - mu_c||^2, one channel at a time: no (B, D, P) temporary
+            diff_d = _per_pixel(mu[:, d], pixel_slot).sub_(x[:, d])
+            sq.addcmul_(diff_d, diff_d)
+        dist = sq.clamp_(min=torch.finfo(x.dtype).tiny).sqrt_()  # safe norm, see safe_norm
+        t = (dist - delta_v).clamp_(min=0)
+        hinge_sum = _segment_sum((t * t)[:, None, :], lanes, K)[:, 0]
+        ctx.save_for_backward(x, mu, dist, t, pixel_slot, lanes, counts)
         return mu, hinge_sum
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_mu, grad_hinge_sum):
-        diff, dist, t, slot, counts = ctx.saved_tensors
-        B, D, P = diff.shape
+        x, mu, dist, t, pixel_slot, lanes, counts = ctx.saved_tensors
+        B, D, P = x.shape
         K = counts.shape[1]
-        idx = slot[:, None, :].expand(B, D, P)
         if grad_hinge_sum is None:
-            grad_hinge_sum = diff.new_zeros(B, K)
+            grad_hinge_sum = x.new_zeros(B, K)
         if grad_mu is None:
-            grad_mu = diff.new_zeros(B, D, K)
+            grad_mu = x.new_zeros(B, D, K)
         # d hinge / d x_i = 2 t_i * (x_i - mu) / ||x_i - mu||  (t_i = 0 whenever ||.|| <= delta_v)
-        coeff = torch.gather(grad_hinge_sum, 1, slot) * 2.0 * t / dist
-        g = diff * coeff[:, None, :]
-        through_mean = (grad_mu - diff.new_zeros(B, D, K).scatter_add_(2, idx, g)) / counts.clamp(min=1)[:, None, :]
-        g += torch.gather(through_mean, 2, idx)
-        return g, None, None, None
+        coeff = _per_pixel(grad_hinge_sum, pixel_slot).mul_(t).div_(dist).mul_(2.0)  # (B, P)
+        inv_n = 1.0 / counts.clamp(min=1)
+        g = torch.empty_like(x)  # the only (B, D, P) allocation: it becomes the gradient
+        for d in range(D):  # channel by channel: each channel's (B, P) slice stays in cache
+            g_d = g[:, d]
+            torch.sub(x[:, d], _per_pixel(mu[:, d], pixel_slot), out=g_d).mul_(coeff)
+            through_mean = (grad_mu[:, d] - _segment_sum(g_d[:, None, :], lanes, K)[:, 0]) * inv_n
+            g_d += _per_pixel(through_mean, pixel_slot)
+        return g, None, None, None, None
 
 
 def _compute_dtype(embedding: torch.Tensor) -> torch.dtype:
@@ -221,10 +253,12 @@ def discriminative_loss(
     Vectorised: each (image, label) pair gets a slot 0..C-1 within its image (a ``bincount`` over
     keys ``image * (max_label + 1) + label``); instance means and per-instance pull sums are
     ``scatter_add_`` over the slots of the (B, D, H*W) embedding in one fused autograd function
-    with a hand-written backward; the push term uses a (B, C_max, C_max) pairwise-distance matrix of
-    the padded means, masked.
-    There is no Python loop over images or instances. Norms use :func:`safe_norm`, so values and
-    gradients are finite when distances are exactly zero. The input is not checked for NaN/inf.
+    with a hand-written backward (8 interleaved partial sums per slot, and a pass per embedding
+    channel rather than (B, D, H*W) temporaries: see ``_segment_sum`` and ``_PullAndMeans``); the
+    push term uses a (B, C_max, C_max) pairwise-distance matrix of the padded means, masked.
+    There is no Python loop over images or instances (only one over the D channels). Norms use
+    :func:`safe_norm`, so values and gradients are finite when distances are exactly zero. The
+    input is not checked for NaN/inf.
     """
     p = _validate(embedding, instances, delta_v, delta_d, alpha, beta, gamma, ignore_index)
     B, D, H, W = embedding.shape
@@ -265,13 +299,15 @@ def discriminative_loss(
         slot_of_key = torch.full((B * stride + 1,), c_max, dtype=torch.long, device=x.device)
         slot_of_seg = torch.arange(S, device=x.device) - first_seg[image_of_seg]
         slot_of_key[key_of_seg] = slot_of_seg
-        slot = slot_of_key[key]  # (B, H*W)
         K = c_max + 1
+        slot = torch.take(slot_of_key, key)  # (B, H*W)
+        pixel_slot = (slot + K * image).view(-1)  # (B*H*W,) index into a flattened (B, K) table
+        lanes = slot + K * (torch.arange(H * W, device=x.device) % _LANES)  # accumulator lane (_segment_sum)
         counts = torch.zeros(B, K, dtype=dtype, device=x.device)  # pixels per slot; ignored: not counted
         counts[image_of_seg, slot_of_seg] = pixels_per_key[key_of_seg].to(dtype)
 
         # 3. Means (B, D, K) and per-instance sums of the pull hinge (B, K), fused.
-        mu_all, hinge_sum = _PullAndMeans.apply(x, slot, counts, p["delta_v"])
+        mu_all, hinge_sum = _PullAndMeans.apply(x, pixel_slot, lanes, counts, p["delta_v"])
         n_c = counts[:, :c_max]  # (B, C_max), 0 for padding slots
         real = n_c > 0
         mu = mu_all[:, :, :c_max].transpose(1, 2)  # (B, C_max, D), padded with zeros
