@@ -36,9 +36,10 @@ from .validation import check_float, describe_value
 
 __all__ = ["discriminative_loss", "discriminative_loss_reference", "safe_norm"]
 
-# Keys ``image * stride + label`` are counted with ``bincount`` when there are at most this many
-# bins per pixel of the batch; beyond (very large label values) ``torch.unique`` (a sort) is used.
-_MAX_BINS_PER_PIXEL = 4
+# Label values serve directly as instance slots while the per-slot tables stay small next to the
+# image: (max_label + 2) * _LANES <= H*W / 4 + 1024. Larger label values are renumbered first
+# (``torch.unique``, a sort of the labels).
+_MAX_SLOT_FRACTION = 4
 
 
 def safe_norm(v: torch.Tensor, dim: int = -1) -> torch.Tensor:
@@ -73,70 +74,72 @@ def _segment_sum(v: torch.Tensor, lanes: torch.Tensor, K: int) -> torch.Tensor:
     return out.view(B, C, _LANES, K).sum(2)
 
 
-def _per_pixel(table: torch.Tensor, pixel_slot: torch.Tensor) -> torch.Tensor:
-    """Look up ``table`` (B, K) at each pixel's slot: (B, P).
+_BLOCK = 1 << 18  # values per block of channels in _PullAndMeans
 
-    ``pixel_slot`` (B*P,) is ``b * K + slot`` of each pixel. On a CPU, a 1-D ``index_select``
-    into the flattened table is faster than ``torch.gather`` along the table's last axis.
-    """
-    B = table.shape[0]
-    return table.reshape(-1).index_select(0, pixel_slot).view(B, -1)
+
+def _per_pixel(table: torch.Tensor, slot: torch.Tensor) -> torch.Tensor:
+    """Look up ``table`` (B, C, K) at each pixel's slot ``slot`` (B, P): (B, C, P)."""
+    B, C, _ = table.shape
+    return torch.gather(table, 2, slot[:, None, :].expand(B, C, slot.shape[1]))
 
 
 class _PullAndMeans(torch.autograd.Function):
     """Instance means and summed pull hinges of every image, in few passes over the pixels.
 
     Inputs: ``x`` (B, D, P) pixel embeddings (P = H*W, the embedding's own memory layout, no
-    copy); ``pixel_slot`` (B*P,) int64, ``b * K + slot`` where ``slot`` in [0, K) is the instance
-    slot of pixel ``p`` of image ``b`` (the last slot collects the ignored pixels and is discarded
-    by the caller); ``lanes`` (B, P) int64, ``slot + K * (p % _LANES)`` (see :func:`_segment_sum`);
+    copy); ``slot`` (B, P) int64, the instance slot in [0, K) of each pixel within its image (the
+    last slot collects the ignored pixels and is discarded by the caller); ``lanes`` (B, P) int64,
+    ``slot + K * (p % _LANES)`` (see :func:`_segment_sum`);
     ``counts`` (B, K) pixels per slot; ``delta_v``. Outputs: ``mu`` (B, D, K) the slot means,
     ``hinge_sum`` (B, K) the sum over the slot's pixels of ``[||mu - x_i|| - delta_v]_+^2``.
 
     Autograd could differentiate the same few lines, but it would keep several (B, D, P)
     temporaries and visit them more often; on a CPU, the time of the loss goes into these passes
-    and into the memory they allocate. Here the forward pass allocates no (B, D, P) array (it
-    works channel by channel, a loop over the D channels, not over instances) and the backward
-    pass allocates one, the gradient. For a pixel ``i`` of instance ``c`` with
+    and into the memory they allocate. Here the channels are processed in blocks of about
+    ``_BLOCK`` values (one channel at a time for large images, all at once for small ones; a loop
+    over channels, not over instances): the forward pass allocates no (B, D, P) array and the
+    backward pass allocates one, the gradient. For a pixel ``i`` of instance ``c`` with
     ``g_i = 2 t_i (x_i - mu_c) / ||x_i - mu_c||`` times the incoming gradient of its hinge sum,
     ``dL/dx_i = g_i + (dL/dmu_c - sum_{j in c} g_j) / N_c`` (the second part through the mean).
     First derivatives only (``once_differentiable``).
     """
 
     @staticmethod
-    def forward(ctx, x, pixel_slot, lanes, counts, delta_v):
+    def forward(ctx, x, slot, lanes, counts, delta_v):
         B, D, P = x.shape
         K = counts.shape[1]
+        step = max(1, _BLOCK // (B * P))
         mu = _segment_sum(x, lanes, K) / counts.clamp(min=1)[:, None, :]
         sq = x.new_zeros(B, P)
-        for d in range(D):  # ||x_i - mu_c||^2, one channel at a time: no (B, D, P) temporary
-            diff_d = _per_pixel(mu[:, d], pixel_slot).sub_(x[:, d])
-            sq.addcmul_(diff_d, diff_d)
+        for d in range(0, D, step):  # ||x_i - mu_c||^2, a block of channels at a time
+            diff = _per_pixel(mu[:, d : d + step], slot).sub_(x[:, d : d + step]).square_()
+            sq += diff[:, 0] if diff.shape[1] == 1 else diff.sum(1)
         dist = sq.clamp_(min=torch.finfo(x.dtype).tiny).sqrt_()  # safe norm, see safe_norm
         t = (dist - delta_v).clamp_(min=0)
         hinge_sum = _segment_sum((t * t)[:, None, :], lanes, K)[:, 0]
-        ctx.save_for_backward(x, mu, dist, t, pixel_slot, lanes, counts)
+        ctx.save_for_backward(x, mu, dist, t, slot, lanes, counts)
         return mu, hinge_sum
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_mu, grad_hinge_sum):
-        x, mu, dist, t, pixel_slot, lanes, counts = ctx.saved_tensors
+        x, mu, dist, t, slot, lanes, counts = ctx.saved_tensors
         B, D, P = x.shape
         K = counts.shape[1]
+        step = max(1, _BLOCK // (B * P))
         if grad_hinge_sum is None:
             grad_hinge_sum = x.new_zeros(B, K)
         if grad_mu is None:
             grad_mu = x.new_zeros(B, D, K)
         # d hinge / d x_i = 2 t_i * (x_i - mu) / ||x_i - mu||  (t_i = 0 whenever ||.|| <= delta_v)
-        coeff = _per_pixel(grad_hinge_sum, pixel_slot).mul_(t).div_(dist).mul_(2.0)  # (B, P)
-        inv_n = 1.0 / counts.clamp(min=1)
+        coeff = _per_pixel(grad_hinge_sum[:, None, :], slot).mul_(t[:, None, :]).div_(dist[:, None, :]).mul_(2.0)
+        inv_n = 1.0 / counts.clamp(min=1)[:, None, :]
         g = torch.empty_like(x)  # the only (B, D, P) allocation: it becomes the gradient
-        for d in range(D):  # channel by channel: each channel's (B, P) slice stays in cache
-            g_d = g[:, d]
-            torch.sub(x[:, d], _per_pixel(mu[:, d], pixel_slot), out=g_d).mul_(coeff)
-            through_mean = (grad_mu[:, d] - _segment_sum(g_d[:, None, :], lanes, K)[:, 0]) * inv_n
-            g_d += _per_pixel(through_mean, pixel_slot)
+        for d in range(0, D, step):  # a block of channels at a time: the block stays in cache
+            g_d = g[:, d : d + step]
+            torch.sub(x[:, d : d + step], _per_pixel(mu[:, d : d + step], slot), out=g_d).mul_(coeff)
+            through_mean = (grad_mu[:, d : d + step] - _segment_sum(g_d, lanes, K)) * inv_n
+            g_d += _per_pixel(through_mean, slot)
         return g, None, None, None, None
 
 
@@ -250,13 +253,14 @@ def discriminative_loss(
 
     Notes
     -----
-    Vectorised: each (image, label) pair gets a slot 0..C-1 within its image (a ``bincount`` over
-    keys ``image * (max_label + 1) + label``); instance means and per-instance pull sums are
-    ``scatter_add_`` over the slots of the (B, D, H*W) embedding in one fused autograd function
-    with a hand-written backward (8 interleaved partial sums per slot, and a pass per embedding
-    channel rather than (B, D, H*W) temporaries: see ``_segment_sum`` and ``_PullAndMeans``); the
-    push term uses a (B, C_max, C_max) pairwise-distance matrix of the padded means, masked.
-    There is no Python loop over images or instances (only one over the D channels). Norms use
+    Vectorised: label value ``l`` of image ``b`` is instance slot ``l`` of image ``b`` (label values
+    that are large next to the image size are renumbered first, a sort); instance means and
+    per-instance pull sums are ``scatter_add_`` over the slots of the (B, D, H*W) embedding in one
+    fused autograd function with a hand-written backward (8 interleaved partial sums per slot,
+    and passes over blocks of channels rather than (B, D, H*W) temporaries: see ``_segment_sum``
+    and ``_PullAndMeans``); the push term packs each image's means into a padded (B, C_max, D)
+    tensor and uses a (B, C_max, C_max) pairwise-distance matrix, masked.
+    There is no Python loop over images or instances (only one over blocks of channels). Norms use
     :func:`safe_norm`, so values and gradients are finite when distances are exactly zero. The
     input is not checked for NaN/inf.
     """
@@ -272,52 +276,42 @@ def discriminative_loss(
         min_label, max_label = (int(v) for v in torch.aminmax(lab_v)) if n_pix else (0, 0)
         if min_label < 0:
             _check_no_negative(lab_v, None, ignore_index)
-        image = torch.arange(B, device=x.device)[:, None]
 
-        # 1. One key per (image, label) pair; ignored pixels get the extra key B*stride.
-        stride = max_label + 1
-        if B * stride > _MAX_BINS_PER_PIXEL * n_pix + 1024:  # huge label values: compact them (a sort)
+        # 1. Slots: label value l of image b is slot l of image b; one extra slot (the last) takes
+        #    the ignored pixels. Absent labels leave empty slots. Huge label values are renumbered.
+        if (max_label + 2) * _LANES > H * W // _MAX_SLOT_FRACTION + 1024:
             _, compact = torch.unique(lab_v, return_inverse=True)
-            stride = int(compact.max()) + 1 if n_pix else 1
-            labels = torch.zeros_like(labels)
+            max_label = int(compact.max()) if n_pix else 0
             if valid is None:
                 labels = compact.reshape(B, H * W)
             else:
-                labels[valid] = compact
-        key = image * stride + labels
-        if valid is not None:
-            key = torch.where(valid, key, torch.full_like(key, B * stride))
-        pixels_per_key = torch.bincount(key.flatten(), minlength=B * stride + 1)[: B * stride]
-        key_of_seg = (pixels_per_key > 0).nonzero().squeeze(1)  # (S,) sorted: image by image, label by label
-        S = key_of_seg.numel()
-        image_of_seg = torch.div(key_of_seg, stride, rounding_mode="floor")
-
-        # 2. Slot of each instance within its image (0..C_b-1) and of each pixel; slot C_max = ignored.
-        n_inst = torch.bincount(image_of_seg, minlength=B)  # C per image, (B,)
-        c_max = int(n_inst.max()) if S else 0
-        first_seg = torch.cumsum(n_inst, 0) - n_inst
-        slot_of_key = torch.full((B * stride + 1,), c_max, dtype=torch.long, device=x.device)
-        slot_of_seg = torch.arange(S, device=x.device) - first_seg[image_of_seg]
-        slot_of_key[key_of_seg] = slot_of_seg
-        K = c_max + 1
-        slot = torch.take(slot_of_key, key)  # (B, H*W)
-        pixel_slot = (slot + K * image).view(-1)  # (B*H*W,) index into a flattened (B, K) table
+                labels = torch.zeros_like(labels).masked_scatter_(valid, compact)
+        n_lab = max_label + 1  # label slots 0..n_lab-1
+        K = n_lab + 1  # + the ignored slot
+        slot = labels if valid is None else torch.where(valid, labels, n_lab)  # (B, H*W)
         lanes = slot + K * (torch.arange(H * W, device=x.device) % _LANES)  # accumulator lane (_segment_sum)
-        counts = torch.zeros(B, K, dtype=dtype, device=x.device)  # pixels per slot; ignored: not counted
-        counts[image_of_seg, slot_of_seg] = pixels_per_key[key_of_seg].to(dtype)
+        counts = _segment_sum(x.new_ones(()).expand(B, 1, H * W), lanes, K)[:, 0]  # (B, K) pixels per slot
+        counts[:, n_lab] = 0  # ignored pixels are not an instance
 
-        # 3. Means (B, D, K) and per-instance sums of the pull hinge (B, K), fused.
-        mu_all, hinge_sum = _PullAndMeans.apply(x, pixel_slot, lanes, counts, p["delta_v"])
-        n_c = counts[:, :c_max]  # (B, C_max), 0 for padding slots
-        real = n_c > 0
-        mu = mu_all[:, :, :c_max].transpose(1, 2)  # (B, C_max, D), padded with zeros
+        # 2. Means (B, D, K) and per-instance sums of the pull hinge (B, K), fused.
+        mu_all, hinge_sum = _PullAndMeans.apply(x, slot, lanes, counts, p["delta_v"])
+        n_c = counts[:, :n_lab]  # (B, n_lab): 0 for the labels absent from an image
+        present = n_c > 0
+        n_inst = present.sum(1)  # C per image, (B,)
         has_inst = n_inst > 0
         c_f = n_inst.to(dtype).clamp(min=1)
 
+        # 3. Each image's instance means packed in label order, padded with the (zero) means of
+        #    empty slots: (B, C_max, D).
+        c_max = int(n_inst.max())
+        first = torch.sort(present.to(torch.uint8), dim=1, descending=True, stable=True).indices[:, :c_max]
+        mu = torch.gather(mu_all[:, :, :n_lab], 2, first[:, None, :].expand(B, D, c_max)).transpose(1, 2)
+        real = torch.arange(c_max, device=x.device)[None, :] < n_inst[:, None]  # (B, C_max), False = padding
+
         # 4. Pull (var): mean per instance, then over the instances of the image.
-        var_b = (hinge_sum[:, :c_max] / n_c.clamp(min=1)).sum(1) / c_f
+        var_b = (hinge_sum[:, :n_lab] / n_c.clamp(min=1)).sum(1) / c_f
         # 5. Regulariser: mean norm of the instance means (padding slots masked out).
-        reg_b = torch.where(real, safe_norm(mu), torch.zeros_like(n_c)).sum(1) / c_f
+        reg_b = torch.where(real, safe_norm(mu), torch.zeros_like(mu[:, :, 0])).sum(1) / c_f
         # 6. Push (dist): masked pairwise distances between the means of an image, / C(C-1).
         if c_max >= 2:
             pair = real[:, :, None] & real[:, None, :]
@@ -336,7 +330,7 @@ def discriminative_loss(
         var = (var_b * w).sum() / n_img
         dist = (dist_b * w).sum() / n_img
         reg = (reg_b * w).sum() / n_img
-        if S == 0:  # every pixel ignored: zeros that stay connected to the embedding
+        if c_max == 0:  # every pixel ignored: zeros that stay connected to the embedding
             anchor = 0.0 * embedding.to(dtype).sum()
             var, dist, reg = var + anchor, dist + anchor, reg + anchor
         total = p["alpha"] * var + p["beta"] * dist + p["gamma"] * reg

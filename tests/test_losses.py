@@ -242,9 +242,17 @@ def test_non_consecutive_and_huge_labels_equal_relabelled_ones():
     emb = torch.randn(2, 4, 8, 8)
     small = torch.randint(0, 3, (2, 8, 8))
     ref = discriminative_loss(emb, small)
-    for values in ([3, 17, 1000], [5, 2**40, 2**62]):
+    # [3, 17, 100]: label values used as slots, most of them empty; the others are renumbered first
+    for values in ([3, 17, 100], [3, 17, 1000], [5, 2**40, 2**62]):
         lut = torch.tensor(values)
         got = discriminative_loss(emb, lut[small])
+        for a, b in zip(got, ref):
+            assert torch.allclose(a, b, atol=1e-6), values
+    # the same with ignored pixels (label 255 is ignored, so it is not a slot)
+    ignored = torch.rand(2, 8, 8, generator=torch.Generator().manual_seed(1)) < 0.3
+    ref = discriminative_loss(emb, torch.where(ignored, 255, small), ignore_index=255)
+    for values in ([3, 17, 100], [3, 17, 1000]):
+        got = discriminative_loss(emb, torch.where(ignored, 255, torch.tensor(values)[small]), ignore_index=255)
         for a, b in zip(got, ref):
             assert torch.allclose(a, b, atol=1e-6), values
 
