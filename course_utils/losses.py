@@ -74,7 +74,7 @@ def _segment_sum(v: torch.Tensor, lanes: torch.Tensor, K: int) -> torch.Tensor:
     return out.view(B, C, _LANES, K).sum(2)
 
 
-_BLOCK = 1 << 18  # values per block of channels in _PullAndMeans
+_BLOCK = 1 << 20  # values per block of channels in _PullAndMeans (2 channels of 8 x 256 x 256)
 
 
 def _per_pixel(table: torch.Tensor, slot: torch.Tensor) -> torch.Tensor:
