@@ -359,6 +359,38 @@ def test_benchmark_script_runs_and_writes_its_table(tmp_path):
         bench.parse_args(["--batch", "0"])
 
 
+def _git_head_has_losses() -> bool:
+    import subprocess
+    from pathlib import Path
+
+    try:
+        return subprocess.run(["git", "cat-file", "-e", "HEAD:course_utils/losses.py"],
+                              cwd=Path(__file__).resolve().parents[1], capture_output=True).returncode == 0
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _git_head_has_losses(), reason="needs a git checkout of the course")
+def test_revision_comparison_script_times_both_versions(capsys):
+    """benchmarks/compare_revisions.py loads losses.py from a git revision next to the working
+    tree's, checks they agree and times both; an unknown revision is reported by name."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "compare_revisions.py"
+    spec = importlib.util.spec_from_file_location("compare_revisions", path)
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    res = compare.main(["HEAD", "--batch", "2", "--size", "16", "--instances", "4", "--rounds", "2", "--threads", "1"])
+    assert res["HEAD"]["median_s"] > 0 and res["working tree"]["min_s"] > 0
+    assert res["speedup"] == pytest.approx(res["HEAD"]["median_s"] / res["working tree"]["median_s"])
+    assert "working tree is" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="no-such-revision"):
+        compare.main(["no-such-revision", "--quick"])
+    with pytest.raises(SystemExit):
+        compare.parse_args(["HEAD", "--rounds", "0"])
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_matches_cpu_including_autocast():
     emb, inst, kw, ignore = random_case(3)
