@@ -96,8 +96,8 @@ class _PullAndMeans(torch.autograd.Function):
     Autograd could differentiate the same few lines, but it would keep several (B, D, P)
     temporaries and visit them more often; on a CPU, the time of the loss goes into these passes
     and into the memory they allocate. Here the channels are processed in blocks of about
-    ``_BLOCK`` values (one channel at a time for large images, all at once for small ones; a loop
-    over channels, not over instances): the forward pass allocates no (B, D, P) array and the
+    ``_BLOCK`` values (a few channels at a time for large images, all at once for small ones; a
+    loop over channels, not over instances): the forward pass allocates no (B, D, P) array and the
     backward pass allocates one, the gradient. For a pixel ``i`` of instance ``c`` with
     ``g_i = 2 t_i (x_i - mu_c) / ||x_i - mu_c||`` times the incoming gradient of its hinge sum,
     ``dL/dx_i = g_i + (dL/dmu_c - sum_{j in c} g_j) / N_c`` (the second part through the mean).
@@ -108,7 +108,7 @@ class _PullAndMeans(torch.autograd.Function):
     def forward(ctx, x, slot, lanes, counts, delta_v):
         B, D, P = x.shape
         K = counts.shape[1]
-        step = max(1, _BLOCK // (B * P))
+        ctx.step = step = max(1, _BLOCK // (B * P))  # channels per block
         mu = _segment_sum(x, lanes, K) / counts.clamp(min=1)[:, None, :]
         sq = x.new_zeros(B, P)
         for d in range(0, D, step):  # ||x_i - mu_c||^2, a block of channels at a time
@@ -125,8 +125,7 @@ class _PullAndMeans(torch.autograd.Function):
     def backward(ctx, grad_mu, grad_hinge_sum):
         x, mu, dist, t, slot, lanes, counts = ctx.saved_tensors
         B, D, P = x.shape
-        K = counts.shape[1]
-        step = max(1, _BLOCK // (B * P))
+        K, step = counts.shape[1], ctx.step
         if grad_hinge_sum is None:
             grad_hinge_sum = x.new_zeros(B, K)
         if grad_mu is None:
@@ -256,7 +255,7 @@ def discriminative_loss(
     Vectorised: label value ``l`` of image ``b`` is instance slot ``l`` of image ``b`` (label values
     that are large next to the image size are renumbered first, a sort); instance means and
     per-instance pull sums are ``scatter_add_`` over the slots of the (B, D, H*W) embedding in one
-    fused autograd function with a hand-written backward (8 interleaved partial sums per slot,
+    fused autograd function with a hand-written backward (``_LANES`` interleaved partial sums per slot,
     and passes over blocks of channels rather than (B, D, H*W) temporaries: see ``_segment_sum``
     and ``_PullAndMeans``); the push term packs each image's means into a padded (B, C_max, D)
     tensor and uses a (B, C_max, C_max) pairwise-distance matrix, masked.
