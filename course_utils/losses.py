@@ -97,8 +97,11 @@ class _PullAndMeans(torch.autograd.Function):
     temporaries and visit them more often; on a CPU, the time of the loss goes into these passes
     and into the memory they allocate. Here the channels are processed in blocks of about
     ``_BLOCK`` values (a few channels at a time for large images, all at once for small ones; a
-    loop over channels, not over instances): the forward pass allocates no (B, D, P) array and the
-    backward pass allocates one, the gradient. For a pixel ``i`` of instance ``c`` with
+    loop over channels, not over instances). The forward pass allocates one (B, D, P) array,
+    ``mu_c - x_i``; it is needed again for the gradient, so it is kept (on ``ctx``, not saved with
+    ``save_for_backward``) and the first backward pass turns it into the gradient in place: one
+    per-pixel lookup of the means fewer, and no second (B, D, P) allocation. A further backward
+    pass through a retained graph recomputes it. For a pixel ``i`` of instance ``c`` with
     ``g_i = 2 t_i (x_i - mu_c) / ||x_i - mu_c||`` times the incoming gradient of its hinge sum,
     ``dL/dx_i = g_i + (dL/dmu_c - sum_{j in c} g_j) / N_c`` (the second part through the mean).
     First derivatives only (``once_differentiable``).
@@ -111,13 +114,17 @@ class _PullAndMeans(torch.autograd.Function):
         ctx.step = step = max(1, _BLOCK // (B * P))  # channels per block
         mu = _segment_sum(x, lanes, K) / counts.clamp(min=1)[:, None, :]
         sq = x.new_zeros(B, P)
+        diff = torch.empty_like(x)  # mu_c - x_i, kept: the backward pass turns it into the gradient
         for d in range(0, D, step):  # ||x_i - mu_c||^2, a block of channels at a time
-            diff = _per_pixel(mu[:, d : d + step], slot).sub_(x[:, d : d + step]).square_()
-            sq += diff[:, 0] if diff.shape[1] == 1 else diff.sum(1)
+            diff_d = diff[:, d : d + step]
+            torch.gather(mu[:, d : d + step], 2, slot[:, None, :].expand_as(diff_d), out=diff_d).sub_(x[:, d : d + step])
+            for k in range(diff_d.shape[1]):
+                sq.addcmul_(diff_d[:, k], diff_d[:, k])
         dist = sq.clamp_(min=torch.finfo(x.dtype).tiny).sqrt_()  # safe norm, see safe_norm
         t = (dist - delta_v).clamp_(min=0)
         hinge_sum = _segment_sum((t * t)[:, None, :], lanes, K)[:, 0]
         ctx.save_for_backward(x, mu, dist, t, slot, lanes, counts)
+        ctx.diff = diff  # not save_for_backward: the first backward pass overwrites it in place
         return mu, hinge_sum
 
     @staticmethod
@@ -130,15 +137,18 @@ class _PullAndMeans(torch.autograd.Function):
             grad_hinge_sum = x.new_zeros(B, K)
         if grad_mu is None:
             grad_mu = x.new_zeros(B, D, K)
-        # d hinge / d x_i = 2 t_i * (x_i - mu) / ||x_i - mu||  (t_i = 0 whenever ||.|| <= delta_v)
-        coeff = _per_pixel(grad_hinge_sum[:, None, :], slot).mul_(t[:, None, :]).div_(dist[:, None, :]).mul_(2.0)
+        # d hinge / d x_i = 2 t_i * (x_i - mu) / ||x_i - mu||  (t_i = 0 whenever ||.|| <= delta_v);
+        # diff holds mu - x_i, hence the minus sign.
+        coeff = _per_pixel(grad_hinge_sum[:, None, :], slot).mul_(t[:, None, :]).div_(dist[:, None, :]).mul_(-2.0)
         inv_n = 1.0 / counts.clamp(min=1)[:, None, :]
-        g = torch.empty_like(x)  # the only (B, D, P) allocation: it becomes the gradient
+        g, ctx.diff = ctx.diff, None  # becomes the gradient, in place
+        if g is None:  # a second backward pass through a retained graph: recompute mu - x
+            g = _per_pixel(mu, slot).sub_(x)
+        scratch = x.new_empty(B, min(step, D), P)
         for d in range(0, D, step):  # a block of channels at a time: the block stays in cache
-            g_d = g[:, d : d + step]
-            torch.sub(x[:, d : d + step], _per_pixel(mu[:, d : d + step], slot), out=g_d).mul_(coeff)
+            g_d = g[:, d : d + step].mul_(coeff)
             through_mean = (grad_mu[:, d : d + step] - _segment_sum(g_d, lanes, K)) * inv_n
-            g_d += _per_pixel(through_mean, slot)
+            g_d += torch.gather(through_mean, 2, slot[:, None, :].expand_as(g_d), out=scratch[:, : g_d.shape[1]])
         return g, None, None, None, None
 
 
