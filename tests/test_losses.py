@@ -149,6 +149,21 @@ def test_blocky_labels_odd_size_each_term_and_repeated_backward(term):
     assert torch.equal(g1, g1_again)
 
 
+def test_values_without_autograd_equal_values_with_it():
+    # Validation losses run under no_grad / inference_mode: the fused function then keeps nothing
+    # for a backward pass, and the values must not change.
+    torch.manual_seed(5)
+    emb = torch.randn(2, 4, 9, 11)
+    inst = torch.randint(0, 5, (2, 9, 11))
+    with_grad = discriminative_loss(emb.clone().requires_grad_(True), inst, **KW)
+    with torch.no_grad():
+        no_grad = discriminative_loss(emb, inst, **KW)
+    with torch.inference_mode():
+        inference = discriminative_loss(emb, inst, **KW)
+    for a, b, c in zip(with_grad, no_grad, inference):
+        assert torch.equal(a.detach(), b) and torch.equal(b, c)
+
+
 def test_hand_computed_values_pull_is_per_instance_not_pixel_weighted():
     # D = 1, one image of 1 x 4 pixels: instance 0 = {0, 0, 3}, instance 1 = {10}
     emb = torch.tensor([0.0, 0.0, 3.0, 10.0]).reshape(1, 1, 1, 4)
