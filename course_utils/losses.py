@@ -90,7 +90,8 @@ class _PullAndMeans(torch.autograd.Function):
     copy); ``slot`` (B, P) int64, the instance slot in [0, K) of each pixel within its image (the
     last slot collects the ignored pixels and is discarded by the caller); ``lanes`` (B, P) int64,
     ``slot + K * (p % _LANES)`` (see :func:`_segment_sum`);
-    ``counts`` (B, K) pixels per slot; ``delta_v``. Outputs: ``mu`` (B, D, K) the slot means,
+    ``counts`` (B, K) pixels per slot (0 for the ignored slot, whose "mean" is then a plain sum
+    that the caller discards); ``delta_v``. Outputs: ``mu`` (B, D, K) the slot means,
     ``hinge_sum`` (B, K) the sum over the slot's pixels of ``[||mu - x_i|| - delta_v]_+^2``.
 
     Autograd could differentiate the same few lines, but it would keep several (B, D, P)
@@ -100,8 +101,10 @@ class _PullAndMeans(torch.autograd.Function):
     loop over channels, not over instances). The forward pass allocates one (B, D, P) array,
     ``mu_c - x_i``; it is needed again for the gradient, so it is kept (on ``ctx``, not saved with
     ``save_for_backward``) and the first backward pass turns it into the gradient in place: one
-    per-pixel lookup of the means fewer, and no second (B, D, P) allocation. A further backward
-    pass through a retained graph recomputes it. For a pixel ``i`` of instance ``c`` with
+    per-pixel lookup of the means fewer, and no separate gradient array. The backward pass
+    allocates one scratch block of as many channels as a block has (a whole second (B, D, P) array
+    when all channels fit in one block, i.e. for small images). A further backward pass through a
+    retained graph recomputes the differences. For a pixel ``i`` of instance ``c`` with
     ``g_i = 2 t_i (x_i - mu_c) / ||x_i - mu_c||`` times the incoming gradient of its hinge sum,
     ``dL/dx_i = g_i + (dL/dmu_c - sum_{j in c} g_j) / N_c`` (the second part through the mean).
     First derivatives only (``once_differentiable``).
