@@ -15,6 +15,7 @@ Command line::
 
     python -m course_utils.assign build --out dist/      # dist/{student,instructor,live}/*.ipynb
     python -m course_utils.assign check                  # validate the convention in every lesson
+    python -m course_utils.assign grade SUBMISSIONS... --lesson NN --out grades/   # see course_utils.grading
 """
 from __future__ import annotations
 
@@ -323,7 +324,15 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in notebooks/")
     c = sub.add_parser("check", help="report notebooks that break the exercise convention")
     c.add_argument("notebooks", nargs="*", type=Path)
+    from . import grading
+
+    g = sub.add_parser("grade", help="grade submitted notebooks with the hidden checks (runs their code!)",
+                       description=grading.__doc__.split("\n")[0] + "\n\n" + grading.WARNING,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    grading.add_arguments(g)
     args = parser.parse_args(argv)
+    if args.cmd == "grade":
+        return grading.run_cli(args, root)
     nbs = args.notebooks or sorted((root / "notebooks").glob("*.ipynb"))
     if args.cmd == "check":
         bad = {str(p): problems(p) for p in nbs}

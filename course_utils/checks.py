@@ -9,14 +9,27 @@ Usage in a lesson (a cell tagged ``check``)::
   ``not yet implemented`` and the notebook goes on;
 * a wrong answer raises :class:`CheckFailed` (an ``AssertionError``) whose message says what was
   expected and what was given (shape, dtype, values off by how much).
+
+Helpers that make a check strong enough to grade: :func:`returns` (a wrong return type, in words),
+:func:`unchanged` with :func:`snapshot` (an input modified in place) and :func:`called_fresh` (the
+student's function called on fresh arguments of other shapes and values, compared with a reference
+computed on copies *before* the call, inputs checked unmodified after it).
+
+The grader (``course_utils.grading``) sets :data:`GRADING`: :func:`run` then lets
+``NotImplementedError`` propagate so that a stub is recorded as "not attempted".
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+import copy
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-__all__ = ["CheckFailed", "run", "shape", "dtype", "close", "equal", "is_implemented"]
+__all__ = ["CheckFailed", "run", "shape", "dtype", "close", "equal", "is_implemented", "returns", "snapshot",
+           "unchanged", "called_fresh", "GRADING"]
+
+GRADING = False  # set by the grader: run() re-raises NotImplementedError instead of printing it
 
 
 class CheckFailed(AssertionError):
@@ -34,6 +47,8 @@ def run(name: str, check: Callable[[], Any]) -> bool:
     try:
         check()
     except NotImplementedError as exc:
+        if GRADING:
+            raise
         print(f"[{name}] not yet implemented: {exc or 'fill in the cell above and run it again'}")
         return False
     except CheckFailed as exc:
@@ -67,7 +82,7 @@ def dtype(got: Any, kind: str, what: str = "result") -> None:
     ok = {
         "int": np.issubdtype(dt, np.integer),
         "float": np.issubdtype(dt, np.floating),
-        "bool": dt == bool,
+        "bool": dt == np.bool_,
     }.get(kind)
     if ok is None:
         raise ValueError(f"kind: expected 'int', 'float' or 'bool', got {kind!r}")
@@ -105,3 +120,146 @@ def equal(got: Any, expected: Any, what: str = "result") -> None:
         return
     if got != expected:
         raise CheckFailed(f"{what}: expected {expected!r}, got {got!r}")
+
+
+_TYPE_NAMES = {
+    np.ndarray: "a NumPy array",
+    int: "an int",
+    float: "a float",
+    bool: "a bool",
+    str: "a string",
+    tuple: "a tuple",
+    list: "a list",
+    dict: "a dict",
+    type(None): "None",
+}
+
+
+def _type_name(t: type) -> str:
+    if t in _TYPE_NAMES:
+        return _TYPE_NAMES[t]
+    if t.__module__ == "torch" and t.__name__ == "Tensor":
+        return "a torch tensor"
+    mod = "" if t.__module__ == "builtins" else f"{t.__module__}."
+    return f"a {mod}{t.__qualname__}"
+
+
+def returns(got: Any, types: type | tuple[type, ...], what: str = "result") -> None:
+    """Fail unless ``got`` is an instance of ``types``, saying in words what was returned instead.
+
+    A ``bool`` is not accepted where an ``int`` is expected (unless ``bool`` is among ``types``).
+
+    Args:
+        got: the value the student's function returned.
+        types: a type or a tuple of types, e.g. ``torch.Tensor`` or ``(int, float)``.
+        what: how the message names the value.
+
+    Raises:
+        CheckFailed: ``got`` has another type (or is ``None``: a forgotten ``return``).
+        TypeError: ``types`` is not a type or a tuple of types (a mistake in the check itself).
+    """
+    ts = types if isinstance(types, tuple) else (types,)
+    if not ts or not all(isinstance(t, type) for t in ts):
+        raise TypeError(f"types: expected a type or a tuple of types, got {types!r}")
+    ok = isinstance(got, ts) and not (isinstance(got, bool) and bool not in ts and int in ts)
+    if ok:
+        return
+    want = " or ".join(_type_name(t) for t in ts)
+    if got is None and type(None) not in ts:
+        raise CheckFailed(f"{what}: expected {want}, got None; did you forget to return a value?")
+    raise CheckFailed(f"{what}: expected {want}, got {_type_name(type(got))}")
+
+
+def snapshot(x: Any) -> Any:
+    """An independent copy of ``x`` to compare with :func:`unchanged` later (tensors are cloned)."""
+    if hasattr(x, "detach") and hasattr(x, "clone"):
+        return x.detach().clone()
+    return copy.deepcopy(x)
+
+
+def unchanged(before: Any, after: Any, what: str = "the input") -> None:
+    """Fail if ``after`` differs from ``before``, a copy taken (with :func:`snapshot`) before the call.
+
+    Args:
+        before: the copy made before calling the student's function.
+        after: the same argument after the call.
+        what: how the message names the argument.
+
+    Raises:
+        CheckFailed: the argument was modified in place (array entries, shape or value changed).
+    """
+    advice = "work on a copy (x.clone() or x.copy()) or build a new result instead of modifying the argument"
+    if isinstance(before, np.ndarray) or hasattr(before, "detach"):
+        b, a = _np(before), _np(after)
+        if b.shape != a.shape:
+            raise CheckFailed(f"{what} was modified: its shape changed from {b.shape} to {a.shape}; {advice}")
+        same = (b == a) | (np.isnan(b) & np.isnan(a)) if b.dtype.kind in "fc" else b == a
+        if not np.all(same):
+            n = int((~np.asarray(same)).sum())
+            raise CheckFailed(f"{what} was modified in place ({n} of {b.size} entries changed); {advice}")
+        return
+    if before != after:
+        raise CheckFailed(f"{what} was modified in place (it was {before!r}, now {after!r}); {advice}")
+
+
+def _describe(args: Sequence[Any]) -> str:
+    parts = []
+    for a in args:
+        s = getattr(a, "shape", None)
+        parts.append(f"shape {tuple(s)}" if s is not None else repr(a) if len(repr(a)) <= 30 else type(a).__name__)
+    return ", ".join(parts)
+
+
+def called_fresh(fn: Callable[..., Any], make_args: Callable[[np.random.Generator], Any],
+                 reference: Callable[..., Any], what: str = "result", *, compare: Callable[..., None] | None = None,
+                 n: int = 3, seed: int = 0) -> None:
+    """Call ``fn`` on fresh arguments and compare with ``reference``, so answers that read the lesson's
+    globals, modify their inputs or only work for one shape fail.
+
+    For each of ``n`` trials: ``args = make_args(rng)``; the expected value is ``reference(*copies)``,
+    computed on copies *before* ``fn`` is called; then ``fn(*args)`` is compared with it and every
+    argument is checked unmodified.
+
+    Args:
+        fn: the student's function.
+        make_args: ``rng -> tuple of arguments`` (a single non-tuple value is one argument); vary the
+            shapes and values with ``rng`` (a ``np.random.Generator`` seeded ``seed + trial``).
+        reference: the correct function, same arguments.
+        what: how the message names the result.
+        compare: ``(got, expected, what) -> None`` raising :class:`CheckFailed`; default :func:`close`.
+        n: number of trials (>= 1).
+        seed: seed of the first trial.
+
+    Raises:
+        CheckFailed: a wrong result, a modified argument, or ``fn`` raised (the message says which
+            arguments were used).
+        NotImplementedError: ``fn`` is still the stub.
+        TypeError, ValueError: invalid arguments of the check itself.
+    """
+    for name, f in (("fn", fn), ("make_args", make_args), ("reference", reference)):
+        if not callable(f):
+            raise TypeError(f"{name}: expected a callable, got {type(f).__name__}")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n: expected an int >= 1, got {n!r}")
+    compare = close if compare is None else compare
+    for trial in range(n):
+        args = make_args(np.random.default_rng(seed + trial))
+        args = args if isinstance(args, tuple) else (args,)
+        expected = reference(*[snapshot(a) for a in args])
+        before = [snapshot(a) for a in args]
+        where = f"called with fresh arguments ({_describe(args)})"
+        try:
+            got = fn(*args)
+        except (NotImplementedError, CheckFailed):
+            raise
+        except Exception as exc:  # the student's error, reported in words
+            raise CheckFailed(f"{what}: your function raised {type(exc).__name__}: {exc} when {where}") from None
+        for i, (b, a) in enumerate(zip(before, args)):
+            unchanged(b, a, f"argument {i + 1}")
+        try:
+            compare(got, expected, what)
+        except CheckFailed as exc:
+            raise CheckFailed(f"{exc} (when {where})") from None
+        except Exception as exc:  # e.g. a string where an array was expected
+            raise CheckFailed(f"{what}: {_type_name(type(got))} cannot be compared with the expected result "
+                              f"({type(exc).__name__}: {exc}) when {where}") from None

@@ -1,0 +1,519 @@
+"""Grade a class's submitted lesson notebooks: hidden checks, points, a gradebook and feedback.
+
+Command line (wired into ``python -m course_utils.assign``)::
+
+    python -m course_utils.assign grade submissions/*.ipynb --lesson 01 --out grades/
+
+Each submission runs in a fresh kernel of the current Python (nbclient + ipykernel), in its own
+temporary working directory, with ``COURSE_OFFLINE=1`` and ``COURSE_FAST=1``. The instructor's
+checks of each exercise (the source lesson's ``check`` and ``hidden-check`` cells) are inserted
+after the student's cells of that exercise, matched by the exercise id in cell metadata
+(``"exercise": {"id": "N.k"}``), never by position. Verdicts:
+
+* ``pass``: every inserted check ran without an exception (full points);
+* ``fail``: a check raised (``CheckFailed``/``AssertionError`` message, or the student's error);
+* ``not attempted``: the student's code still raises ``NotImplementedError`` (the stub);
+* ``took too long``: a check exceeded the per-cell timeout or the notebook the wall-clock limit;
+* ``not run``: the kernel died before the exercise's checks ran;
+* ``invalid notebook`` / ``wrong lesson``: the file is not a notebook of this lesson (not run).
+
+Submissions execute arbitrary code: grade in a container or a VM; ``--sandbox`` (bubblewrap)
+additionally runs each kernel without network and with the file system read-only outside its
+temporary directory. The student's identity is the file stem.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import assign
+
+__all__ = ["Verdict", "Result", "lesson_exercises", "exercise_ids", "graded_notebook", "grade_submission",
+           "grade", "write_gradebook", "feedback", "summary", "sandbox_prefix", "add_arguments", "run_cli"]
+
+WARNING = ("WARNING: submissions execute arbitrary code with your permissions. Grade in a container or "
+           "a virtual machine; --sandbox (needs bubblewrap, `bwrap`) also removes network access and makes "
+           "the file system read-only outside each submission's temporary directory.")
+CHECKS_MODULE = "course_utils.checks"  # becomes course_utils.exercises with the package reorganisation
+_HEADING_RE = re.compile(r"^#{1,6}\s", re.M)
+
+
+class Verdict:
+    """The verdict strings written to ``grades.csv``."""
+
+    PASS, FAIL, NOT_ATTEMPTED, TIMEOUT = "pass", "fail", "not attempted", "took too long"
+    NOT_RUN, INVALID, WRONG_LESSON = "not run", "invalid notebook", "wrong lesson"
+
+
+@dataclass
+class Result:
+    """One row of the gradebook."""
+
+    student: str
+    exercise: str
+    points: int
+    max_points: int
+    verdict: str
+    message: str = ""
+
+
+@dataclass
+class _Run:
+    """What happened to one submission: per-exercise check outcomes and the student's own errors."""
+
+    outcomes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # id -> [(kind, message)]
+    errors: list[str] = field(default_factory=list)
+    stopped: str = ""  # why execution stopped early ("" when it ran to the end)
+    notebook: Any = None  # the executed notebook (nbformat node)
+
+
+def _meta_id(cell: dict) -> str | None:
+    ex = cell.get("metadata", {}).get("exercise")
+    return str(ex["id"]) if isinstance(ex, dict) and "id" in ex else None
+
+
+def exercise_ids(nb: dict) -> list[str | None]:
+    """The exercise id of every cell: its metadata id, else the ``### Exercise N.k`` heading span it is in.
+
+    Args:
+        nb: a notebook dict.
+
+    Returns:
+        One entry per cell, ``None`` for cells outside every exercise.
+    """
+    out: list[str | None] = []
+    current = None
+    for cell in nb.get("cells", []):
+        src = assign._src(cell)
+        if cell.get("cell_type") == "markdown" and "solution" not in assign._tags(cell):
+            m = assign._EXERCISE_RE.search(src)
+            if m:
+                current = m.group(1)
+            elif _HEADING_RE.search(src):
+                current = None
+        out.append(_meta_id(cell) or current)
+    return out
+
+
+def lesson_exercises(source: dict) -> dict[str, int]:
+    """Exercise id -> points, from the heading cells' ``"exercise": {"id", "points"}`` metadata.
+
+    Args:
+        source: the source lesson notebook (instructor version, hidden checks included).
+
+    Returns:
+        The exercises in notebook order with their points.
+
+    Raises:
+        ValueError: an exercise heading without the metadata, or invalid points.
+    """
+    found: dict[str, int] = {}
+    for ex in assign.exercises(source):
+        cell = source["cells"][ex.heading]
+        meta = cell.get("metadata", {}).get("exercise")
+        if not isinstance(meta, dict) or "id" not in meta:
+            raise ValueError(f"{ex.name}: heading cell has no 'exercise' metadata; run scripts/exercise_metadata.py")
+        points = meta.get("points", 1)
+        if not isinstance(points, int) or isinstance(points, bool) or points < 0:
+            raise ValueError(f"{ex.name}: points: expected a non-negative int, got {points!r}")
+        found[str(meta["id"])] = points
+    return found
+
+
+def _lesson_number(nb: dict) -> str | None:
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "markdown":
+            m = re.search(r"^#\s+Lesson\s+([0-9]+)", assign._src(cell), re.M)
+            if m:
+                return str(int(m.group(1)))
+    return None
+
+
+def _wrong_lesson(sub: dict, source: dict, ids: Iterable[str]) -> str:
+    """Why ``sub`` is not a notebook of the source's lesson ("" when it is)."""
+    want, got = _lesson_number(source), _lesson_number(sub)
+    if want and got and want != got:
+        return f"this notebook is lesson {got}, but lesson {want} was asked for; submit the lesson {want} notebook"
+    sub_ids = {i for i in exercise_ids(sub) if i}
+    if sub_ids and not sub_ids & set(ids):
+        return (f"this notebook's exercises ({', '.join(sorted(sub_ids))}) are not this lesson's "
+                f"({', '.join(ids)}); submit the right notebook")
+    return ""
+
+
+def _harness(src: str) -> str:
+    """A grading cell: the source check, with the checks module told to re-raise NotImplementedError."""
+    return f"import {CHECKS_MODULE} as _grading_checks\n_grading_checks.GRADING = True\n{src}"
+
+
+def graded_notebook(sub: dict, source: dict) -> tuple[dict, dict[int, str]]:
+    """The submission with the source's checks of every exercise after that exercise's last cell.
+
+    Args:
+        sub: the student's notebook.
+        source: the source lesson notebook (its ``check`` and ``hidden-check`` cells are inserted).
+
+    Returns:
+        The notebook to execute and, for each inserted cell's index, its exercise id.
+    """
+    src_ids = exercise_ids(source)
+    checks: dict[str, list[str]] = {}
+    for cell, eid in zip(source["cells"], src_ids):
+        tags = assign._tags(cell)
+        if eid and cell["cell_type"] == "code" and ("check" in tags or "hidden-check" in tags):
+            checks.setdefault(eid, []).append(assign._src(cell))
+    sub_ids = exercise_ids(sub)
+    last = {eid: i for i, eid in enumerate(sub_ids) if eid}
+    after: dict[int, list[str]] = {}
+    for eid in lesson_exercises(source):
+        after.setdefault(last.get(eid, len(sub_ids) - 1), []).append(eid)
+    cells, inserted = [], {}
+    for i, cell in enumerate([None] + list(sub.get("cells", []))):
+        if cell is not None:
+            cells.append(assign._clean(cell))
+        for eid in after.get(i - 1, []):
+            if not checks.get(eid):
+                raise ValueError(f"Exercise {eid}: the source has no 'check' or 'hidden-check' cell to grade it with")
+            for src in checks[eid]:
+                inserted[len(cells)] = eid
+                cells.append({"cell_type": "code", "execution_count": None, "id": f"grading-{len(cells)}",
+                              "metadata": {"exercise": {"id": eid}, "tags": ["grading"]}, "outputs": [],
+                              "source": _harness(src)})
+    nb = copy.deepcopy({k: v for k, v in sub.items() if k != "cells"})
+    nb["cells"] = cells
+    nb.setdefault("nbformat", 4)
+    nb.setdefault("nbformat_minor", 5)
+    nb.setdefault("metadata", {})["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb, inserted
+
+
+def sandbox_prefix(workdir: Path) -> list[str]:
+    """The bubblewrap command that confines a kernel: no network, read-only outside ``workdir``.
+
+    Raises:
+        RuntimeError: ``bwrap`` is not installed.
+    """
+    bwrap = shutil.which("bwrap")
+    if not bwrap:
+        raise RuntimeError("--sandbox needs bubblewrap (`bwrap`), which is not installed: "
+                           "`sudo apt-get install bubblewrap` (Debian/Ubuntu), or grade inside a container/VM")
+    w = str(workdir)
+    return [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/dev/shm",
+            "--bind", w, w, "--unshare-net", "--unshare-ipc", "--unshare-pid", "--die-with-parent", "--new-session",
+            "--chdir", w, "--setenv", "JPY_PARENT_PID", "0", "--"]  # bwrap is PID 1 inside: no parent polling
+
+
+def _kernel_manager_class(prefix: list[str]):
+    from jupyter_client.manager import AsyncKernelManager
+
+    class _KernelManager(AsyncKernelManager):
+        """The ipykernel of the current Python, optionally inside ``prefix`` (bubblewrap)."""
+
+        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+            cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
+            return prefix + cmd + list(extra_arguments or [])
+
+    return _KernelManager
+
+
+def _error_of(outputs: list[dict]) -> tuple[str, str] | None:
+    for out in outputs:
+        if out.get("output_type") == "error":
+            return out.get("ename", "Error"), out.get("evalue", "")
+    return None
+
+
+def _execute(nb: dict, inserted: dict[int, str], workdir: Path, cell_timeout: float, wall_limit: float,
+             sandbox: bool) -> _Run:
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import DeadKernelError
+
+    node = nbformat.reads(json.dumps(nb), as_version=4)
+    run = _Run(notebook=node)
+    deadline = time.monotonic() + wall_limit
+    prefix = sandbox_prefix(workdir) if sandbox else []
+    client = NotebookClient(node, kernel_manager_class=_kernel_manager_class(prefix), allow_errors=True,
+                            interrupt_on_timeout=True, record_timing=False, shutdown_kernel="immediate",
+                            startup_timeout=60, iopub_timeout=2,
+                            error_on_timeout={"ename": "GradingTimeout", "evalue": "", "traceback": []})
+    client.timeout_func = lambda cell: max(1, int(min(cell_timeout, deadline - time.monotonic()) + 0.999))
+    replies: dict[int, dict] = {}
+    client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.__setitem__(cell_index, execute_reply)
+    km = client.km = client.create_kernel_manager()
+    if sandbox:  # no network inside: talk to the kernel over Unix sockets in the working directory
+        km.transport, km.ip = "ipc", str(workdir / "kernel-ipc")
+        km.kernel_spec.interrupt_mode = "message"  # a SIGINT to bwrap would end the sandbox, not the cell
+    km.connection_file = str(workdir / "kernel-connection.json")
+    env = dict(os.environ, COURSE_OFFLINE="1", COURSE_FAST="1", MPLBACKEND="Agg", TMPDIR=str(workdir),
+               IPYTHONDIR=str(workdir / ".ipython"), MPLCONFIGDIR=str(workdir / ".matplotlib"))
+    index = -1
+    try:
+        with client.setup_kernel(cwd=str(workdir), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
+            for index, cell in enumerate(node.cells):
+                if cell.cell_type != "code":
+                    continue
+                if time.monotonic() >= deadline:
+                    run.stopped = f"the whole notebook took longer than the {wall_limit:g} s limit"
+                    break
+                client.execute_cell(cell, index)
+                reply = replies.get(index, {}).get("content", {})
+                err = _error_of(cell.outputs)
+                timed_out = reply.get("ename") == "GradingTimeout"
+                if index in inserted:
+                    eid = inserted[index]
+                    if timed_out:
+                        outcome = (Verdict.TIMEOUT, f"the check did not finish within {cell_timeout:g} s "
+                                   "(an endless loop, or far too much work?)")
+                    elif err and err[0] == "NotImplementedError":
+                        outcome = (Verdict.NOT_ATTEMPTED, err[1])
+                    elif err:
+                        outcome = (Verdict.FAIL, _explain(*err))
+                    else:
+                        outcome = (Verdict.PASS, "")
+                    run.outcomes.setdefault(eid, []).append(outcome)
+                elif timed_out:
+                    where = _student_cell(index, inserted)
+                    run.errors.append(f"cell {where}: did not finish within {cell_timeout:g} s")
+                elif err and err[0] != "NotImplementedError":
+                    run.errors.append(f"cell {_student_cell(index, inserted)}: {_explain(*err)}")
+    except DeadKernelError:
+        run.stopped = (f"Python stopped (the kernel died) while running cell {_student_cell(index, inserted)}; "
+                       "nothing after it could be checked")
+    except Exception as exc:  # kernel start-up failures and the like: report, go on with the class
+        run.stopped = f"the notebook could not be run: {type(exc).__name__}: {exc}"
+    return run
+
+
+def _student_cell(index: int, inserted: dict[int, str]) -> int:
+    """1-based position of graded-notebook cell ``index`` in the student's own notebook."""
+    return index + 1 - sum(1 for i in inserted if i < index)
+
+
+def _explain(ename: str, evalue: str) -> str:
+    evalue = re.sub(r"\x1b\[[0-9;]*m", "", evalue).strip()
+    if ename in ("CheckFailed", "AssertionError"):
+        return evalue or "a check failed (no message)"
+    if ename == "NameError":
+        return (f"{evalue}: the cell that defines it is missing, was renamed, or failed before reaching the "
+                "definition")
+    if ename in ("ModuleNotFoundError", "ImportError"):
+        return f"{evalue}: an import failed; use only the packages the lesson uses"
+    return f"your code raised {ename}: {evalue}"
+
+
+def _verdict(outcomes: list[tuple[str, str]] | None, stopped: str, present: bool) -> tuple[str, str]:
+    if not outcomes:
+        if stopped.startswith("the whole notebook took"):
+            return Verdict.TIMEOUT, stopped + "; this exercise was not reached"
+        return Verdict.NOT_RUN, (stopped or "the exercise's checks did not run")
+    for kind in (Verdict.TIMEOUT, Verdict.FAIL, Verdict.NOT_ATTEMPTED):
+        msgs = [m for k, m in outcomes if k == kind]
+        if msgs:
+            msg = msgs[0]
+            if kind == Verdict.FAIL and not present:
+                msg = f"the cells of this exercise were not found in your notebook (deleted?); {msg}"
+            return kind, msg
+    return Verdict.PASS, ""
+
+
+def grade_submission(path: Path, source: dict, *, cell_timeout: float = 300, wall_limit: float = 1800,
+                     sandbox: bool = False, keep: Path | None = None) -> tuple[list[Result], list[str]]:
+    """Grade one submitted notebook.
+
+    Args:
+        path: the student's ``.ipynb``; the student is ``path.stem``.
+        source: the source lesson notebook (with hidden checks and exercise metadata).
+        cell_timeout: seconds a cell may run before it is interrupted.
+        wall_limit: seconds the whole submission may run.
+        sandbox: run the kernel inside bubblewrap (see :func:`sandbox_prefix`).
+        keep: if given, the executed graded notebook is written to ``keep / (stem + ".ipynb")``.
+
+    Returns:
+        One :class:`Result` per exercise, and the errors the student's own cells raised.
+    """
+    student, points = Path(path).stem, lesson_exercises(source)
+
+    def every(verdict: str, message: str) -> list[Result]:
+        return [Result(student, eid, 0, p, verdict, message) for eid, p in points.items()]
+
+    try:
+        sub = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not isinstance(sub, dict) or not isinstance(sub.get("cells"), list):
+            raise ValueError("no list of cells")
+    except (ValueError, UnicodeDecodeError) as exc:
+        return every(Verdict.INVALID, f"the file is not a readable Jupyter notebook ({exc}); download it again "
+                     "with File > Download (.ipynb) and submit that file"), []
+    why = _wrong_lesson(sub, source, list(points))
+    if why:
+        return every(Verdict.WRONG_LESSON, why), []
+    nb, inserted = graded_notebook(sub, source)
+    present = {i for i in exercise_ids(sub) if i}
+    with tempfile.TemporaryDirectory(prefix=f"grade-{student}-") as tmp:
+        run = _execute(nb, inserted, Path(tmp).resolve(), cell_timeout, wall_limit, sandbox)
+        if keep is not None:
+            import nbformat
+
+            keep.mkdir(parents=True, exist_ok=True)
+            nbformat.write(run.notebook, keep / f"{student}.ipynb")
+    results = []
+    for eid, p in points.items():
+        verdict, msg = _verdict(run.outcomes.get(eid), run.stopped, eid in present)
+        results.append(Result(student, eid, p if verdict == Verdict.PASS else 0, p, verdict, msg))
+    return results, run.errors + ([run.stopped] if run.stopped else [])
+
+
+_ADVICE = {
+    Verdict.PASS: "Well done.",
+    Verdict.FAIL: "Read the message, fix your function, and run its check cell again until it prints PASSED.",
+    Verdict.NOT_ATTEMPTED: "Your notebook still has the original `raise NotImplementedError` line; replace it "
+                           "with your code.",
+    Verdict.TIMEOUT: "Look for a loop that never ends, or work that grows far faster than needed.",
+    Verdict.NOT_RUN: "Your notebook stopped before this exercise; fix the problem above and run it top to bottom.",
+    Verdict.INVALID: "Download the notebook again and submit the .ipynb file itself.",
+    Verdict.WRONG_LESSON: "Submit the notebook of the lesson this assignment is about.",
+}
+
+
+def feedback(student: str, lesson: str, results: list[Result], errors: list[str]) -> str:
+    """Markdown feedback for one student, in plain words.
+
+    Args:
+        student: the student's name (file stem).
+        lesson: the lesson's name (source notebook stem).
+        results: the student's rows of the gradebook.
+        errors: errors raised by the student's own cells.
+
+    Returns:
+        The Markdown text.
+    """
+    got, total = sum(r.points for r in results), sum(r.max_points for r in results)
+    lines = [f"# Feedback for {student}: {lesson}", "", f"**Total: {got} / {total} points**", "",
+             "| exercise | points | result |", "|---|---|---|"]
+    lines += [f"| {r.exercise} | {r.points} / {r.max_points} | {r.verdict} |" for r in results]
+    for r in results:
+        lines += ["", f"## Exercise {r.exercise}: {r.verdict} ({r.points} / {r.max_points})", ""]
+        if r.message:
+            lines += [f"What the check found: {r.message}", ""]
+        lines.append(_ADVICE[r.verdict])
+    if errors:
+        lines += ["", "## Errors in your notebook", "",
+                  "These cells of your notebook raised an error when it was run from top to bottom "
+                  "(cells are counted from 1):", ""]
+        lines += [f"* {e}" for e in errors]
+    return "\n".join(lines) + "\n"
+
+
+def write_gradebook(results: list[Result], path: Path) -> None:
+    """Write ``grades.csv``: student, exercise, points, max_points, verdict, message."""
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["student", "exercise", "points", "max_points", "verdict", "message"])
+        for r in results:
+            w.writerow([r.student, r.exercise, r.points, r.max_points, r.verdict, r.message])
+
+
+def summary(results: list[Result]) -> str:
+    """A plain-text table: one row per student, one column per exercise, and the total."""
+    ids = list(dict.fromkeys(r.exercise for r in results))
+    students = list(dict.fromkeys(r.student for r in results))
+    by = {(r.student, r.exercise): r for r in results}
+    width = max([len("student")] + [len(s) for s in students])
+    head = f"{'student':<{width}}  " + "  ".join(f"{e:<13}" for e in ids) + "  total"
+    rows = [head, "-" * len(head)]
+    for s in students:
+        cells = [by[s, e] for e in ids]
+        rows.append(f"{s:<{width}}  " + "  ".join(f"{c.verdict:<13}" for c in cells)
+                    + f"  {sum(c.points for c in cells)}/{sum(c.max_points for c in cells)}")
+    return "\n".join(rows)
+
+
+def grade(submissions: Iterable[Path], source_path: Path, out: Path, *, cell_timeout: float = 300,
+          wall_limit: float = 1800, sandbox: bool = False, log=print) -> list[Result]:
+    """Grade every submission; write ``out/grades.csv``, ``out/feedback/STUDENT.md`` and ``out/executed/``.
+
+    Args:
+        submissions: the students' notebooks (the student is the file stem; stems must be unique).
+        source_path: the source lesson notebook ``notebooks/NN_*.ipynb``.
+        out: output folder (created).
+        cell_timeout: seconds per cell.
+        wall_limit: seconds per submission.
+        sandbox: run each kernel inside bubblewrap.
+        log: where progress lines go.
+
+    Returns:
+        All rows of the gradebook.
+    """
+    submissions = [Path(p) for p in submissions]
+    stems = [p.stem for p in submissions]
+    dup = sorted({s for s in stems if stems.count(s) > 1})
+    if dup:
+        raise ValueError(f"submissions: expected one file per student (the file stem), got duplicates {dup}")
+    if sandbox:
+        sandbox_prefix(Path("/"))  # fail before any work when bwrap is missing
+    source = json.loads(Path(source_path).read_text(encoding="utf-8"))
+    lesson_exercises(source)
+    out = Path(out)
+    (out / "feedback").mkdir(parents=True, exist_ok=True)
+    results: list[Result] = []
+    for path in submissions:
+        t0 = time.monotonic()
+        rows, errors = grade_submission(path, source, cell_timeout=cell_timeout, wall_limit=wall_limit,
+                                        sandbox=sandbox, keep=out / "executed")
+        results += rows
+        (out / "feedback" / f"{path.stem}.md").write_text(
+            feedback(path.stem, Path(source_path).stem, rows, errors), encoding="utf-8")
+        log(f"graded {path.stem}: {sum(r.points for r in rows)}/{sum(r.max_points for r in rows)} "
+            f"({time.monotonic() - t0:.1f} s)")
+    write_gradebook(results, out / "grades.csv")
+    log(summary(results))
+    return results
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The ``grade`` subcommand's options."""
+    p.add_argument("submissions", nargs="+", type=Path, help="the students' .ipynb files (student = file stem)")
+    p.add_argument("--lesson", help="lesson number NN: the source is notebooks/NN_*.ipynb")
+    p.add_argument("--source", type=Path, help="the source lesson notebook (instead of --lesson)")
+    p.add_argument("--out", type=Path, default=Path("grades"), help="output folder (default: grades/)")
+    p.add_argument("--cell-timeout", type=float, default=300, help="seconds per cell (default: 300)")
+    p.add_argument("--wall-limit", type=float, default=1800, help="seconds per submission (default: 1800)")
+    p.add_argument("--sandbox", action="store_true", help="run each submission inside bubblewrap: no network, "
+                   "file system read-only outside its temporary directory (needs `bwrap`)")
+
+
+def run_cli(args: argparse.Namespace, root: Path) -> int:
+    """Run ``grade`` from parsed arguments; returns the exit status."""
+    source = args.source
+    if source is None:
+        if not args.lesson:
+            print("grade: give --lesson NN or --source PATH", file=sys.stderr)
+            return 2
+        found = sorted((root / "notebooks").glob(f"{int(args.lesson):02d}_*.ipynb"))
+        if len(found) != 1:
+            print(f"grade: --lesson {args.lesson}: expected one notebooks/{int(args.lesson):02d}_*.ipynb, "
+                  f"found {len(found)}", file=sys.stderr)
+            return 2
+        source = found[0]
+    print(WARNING, file=sys.stderr)
+    try:
+        grade(args.submissions, source, args.out, cell_timeout=args.cell_timeout, wall_limit=args.wall_limit,
+              sandbox=args.sandbox)
+    except (RuntimeError, ValueError) as exc:
+        print(f"grade: {exc}", file=sys.stderr)
+        return 2
+    print(f"gradebook: {args.out / 'grades.csv'}; feedback: {args.out / 'feedback'}/")
+    return 0
