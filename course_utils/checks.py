@@ -92,6 +92,8 @@ def dtype(got: Any, kind: str, what: str = "result") -> None:
 
 def close(got: Any, expected: Any, what: str = "result", *, atol: float = 1e-6, rtol: float = 1e-5) -> None:
     """Fail unless ``got`` matches ``expected`` in shape and values within ``atol + rtol*|expected|``."""
+    if isinstance(got, (str, bytes, dict, set)):
+        raise CheckFailed(f"{what}: expected numbers (an array or a number), got {_type_name(type(got))}")
     exp = _np(expected)
     shape(got, exp.shape, what)
     g = _np(got).astype(np.float64)

@@ -67,3 +67,117 @@ def test_other_errors_are_not_swallowed():
         checks.run("Ex", lambda: 1 / 0)
     assert checks.is_implemented(lambda: 1) is True
     assert checks.is_implemented(lambda: (_ for _ in ()).throw(NotImplementedError())) is False
+
+
+# ---- helpers that make checks strong enough to grade -------------------------------------------
+
+
+def test_run_reraises_not_implemented_while_grading(monkeypatch):
+    def stub():
+        raise NotImplementedError("Exercise 1.1: replace this line with your code")
+
+    monkeypatch.setattr(checks, "GRADING", True)
+    with pytest.raises(NotImplementedError, match="replace this line"):
+        checks.run("Exercise 1.1", stub)
+
+
+def test_returns_reports_the_type_in_words():
+    checks.returns(torch.zeros(2), torch.Tensor, "centres")
+    checks.returns(3, (int, float))
+    with pytest.raises(checks.CheckFailed, match=r"^centres: expected a torch tensor, got a NumPy array$"):
+        checks.returns(np.zeros(2), torch.Tensor, "centres")
+    with pytest.raises(checks.CheckFailed, match=r"^k: expected an int, got a bool$"):
+        checks.returns(True, int, "k")
+    checks.returns(True, (int, bool))
+    with pytest.raises(checks.CheckFailed, match=r"^λ: expected a float or None, got a string$"):
+        checks.returns("0.5", (float, type(None)), "λ")
+    with pytest.raises(checks.CheckFailed, match=r"expected a tuple, got None; did you forget to return a value\?"):
+        checks.returns(None, tuple)
+    with pytest.raises(checks.CheckFailed, match=r"expected a NumPy array, got a list"):
+        checks.returns([1, 2], np.ndarray)
+
+
+@pytest.mark.parametrize("bad", ["int", (int, "float"), (), None])
+def test_returns_rejects_invalid_types_argument(bad):
+    with pytest.raises(TypeError, match=r"^types: expected a type or a tuple of types, got"):
+        checks.returns(1, bad)
+
+
+def test_unchanged_detects_in_place_modification():
+    x = torch.arange(6.0)
+    before = checks.snapshot(x)
+    checks.unchanged(before, x, "X")
+    x[2] = -1.0
+    with pytest.raises(checks.CheckFailed, match=r"^X was modified in place \(1 of 6 entries changed\); work on a"):
+        checks.unchanged(before, x, "X")
+    a = np.array([np.nan, 1.0])
+    checks.unchanged(checks.snapshot(a), a)  # NaN equals NaN here
+    with pytest.raises(checks.CheckFailed, match=r"shape changed from \(2,\) to \(1,\)"):
+        checks.unchanged(a, a[:1], "a")
+    items = [1, 2]
+    before = checks.snapshot(items)
+    items.append(3)
+    with pytest.raises(checks.CheckFailed, match=r"^the input was modified in place \(it was \[1, 2\], now"):
+        checks.unchanged(before, items)
+
+
+def _mean_rows(x):
+    return x.mean(axis=0)
+
+
+def _make(rng):
+    return (rng.normal(size=(int(rng.integers(3, 9)), int(rng.integers(2, 5)))),)
+
+
+def test_called_fresh_passes_a_correct_function_and_catches_usual_mistakes():
+    checks.called_fresh(_mean_rows, _make, _mean_rows, "means")
+    lesson_global = np.ones((4, 7))
+    with pytest.raises(checks.CheckFailed, match=r"means: wrong shape, expected \(\d,\), got \(7,\) \(when called with "
+                                                 r"fresh arguments \(shape \(\d, \d\)\)\)"):
+        checks.called_fresh(lambda x: lesson_global.mean(axis=0), _make, _mean_rows, "means")
+
+    def in_place(x):
+        x -= x.mean(axis=0)
+        return x.mean(axis=0) * 0 + _mean_rows(x + 0)
+
+    with pytest.raises(checks.CheckFailed, match=r"^argument 1 was modified in place"):
+        checks.called_fresh(in_place, _make, _mean_rows)
+    with pytest.raises(checks.CheckFailed, match=r"values differ"):
+        checks.called_fresh(lambda x: x.max(axis=0), _make, _mean_rows)  # a wrong reduction
+    with pytest.raises(checks.CheckFailed, match=r"^result: your function raised ZeroDivisionError: division by zero "
+                                                 r"when called with fresh arguments"):
+        checks.called_fresh(lambda x: 1 / 0, _make, _mean_rows)
+    with pytest.raises(checks.CheckFailed, match=r"^result: expected numbers \(an array or a number\), got a string"):
+        checks.called_fresh(lambda x: "mean", _make, _mean_rows)
+    with pytest.raises(checks.CheckFailed, match=r"^result: a list cannot be compared with the expected"):
+        checks.called_fresh(lambda x: [object()] * x.shape[1], _make, _mean_rows)
+
+
+def test_called_fresh_lets_the_stub_through_and_compares_on_copies():
+    def stub(x):
+        raise NotImplementedError("write it")
+
+    with pytest.raises(NotImplementedError):
+        checks.called_fresh(stub, _make, _mean_rows)
+
+    def reference_that_modifies(x):  # the reference runs on a copy: the student's argument stays intact
+        x[:] = 0
+        return x.sum(axis=0)
+
+    checks.called_fresh(lambda x: np.zeros(x.shape[1]), _make, reference_that_modifies)
+    checks.called_fresh(lambda k: k * 2, lambda rng: int(rng.integers(1, 9)), lambda k: k * 2, compare=checks.equal)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, message",
+    [
+        ({"fn": 3}, TypeError, r"^fn: expected a callable, got int$"),
+        ({"make_args": None}, TypeError, r"^make_args: expected a callable, got NoneType$"),
+        ({"n": 0}, ValueError, r"^n: expected an int >= 1, got 0$"),
+        ({"n": True}, ValueError, r"^n: expected an int >= 1, got True$"),
+    ],
+)
+def test_called_fresh_rejects_invalid_arguments(kwargs, exc, message):
+    args = {"fn": _mean_rows, "make_args": _make, "reference": _mean_rows, **kwargs}
+    with pytest.raises(exc, match=message):
+        checks.called_fresh(**args)
