@@ -53,3 +53,51 @@ def test_bad_inputs(tmp_path):
     path = checkpoints.save_checkpoint(tmp_path / "lin.pt", torch.nn.Linear(2, 2))
     with pytest.raises(RuntimeError):
         checkpoints.load_checkpoint(path, torch.nn.Linear(3, 3))  # another architecture is refused
+
+
+def _toy():
+    torch.manual_seed(0)
+    return torch.nn.Linear(3, 2)
+
+
+def test_train_or_load_trains_once_then_loads_and_checks_the_score(tmp_path):
+    calls = []
+
+    def fit(model):
+        calls.append(1)
+        with torch.no_grad():
+            model.weight.fill_(0.5)
+        return {"loss": [1.0, 0.25]}
+
+    x = torch.arange(6.0).reshape(2, 3)
+    score = lambda m: float(m(x).sum())  # noqa: E731
+    first = checkpoints.train_or_load("toy", _toy(), {"lr": 0.1}, fit, data=(x,), score=score, root=tmp_path)
+    assert first.trained and first.load_seconds == 0.0 and first.train_seconds >= 0
+    assert "trained now" in first.summary()
+    again = checkpoints.train_or_load("toy", _toy(), {"lr": 0.1}, fit, data=(x,), score=score, root=tmp_path)
+    assert not again.trained and len(calls) == 1
+    assert again.train_seconds == first.train_seconds and again.history == {"loss": [1.0, 0.25]}
+    assert again.score == first.score and "loaded from" in again.summary()
+    other = checkpoints.train_or_load("toy", _toy(), {"lr": 0.1}, fit, data=(x + 1,), score=score, root=tmp_path)
+    assert other.trained and len(calls) == 2  # other data: trained again
+    with pytest.raises(checkpoints.CheckpointMismatch, match="scores"):
+        checkpoints.train_or_load("toy", _toy(), {"lr": 0.1}, fit, data=(x,), score=lambda m: 0.0, root=tmp_path)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"train": 3}, r"train: expected a function train\(model\) -> history, got int"),
+    ({"score": "x"}, r"score: expected a function score\(model\) -> float or None, got str"),
+    ({"data": [1]}, r"data: expected a tuple of tensors, got list"),
+])
+def test_train_or_load_bad_arguments(tmp_path, kwargs, match):
+    args = {"train": lambda m: None, **kwargs}
+    with pytest.raises(TypeError, match=match):
+        checkpoints.train_or_load("toy", _toy(), {"a": 1}, root=tmp_path, **args)
+
+
+def test_fingerprint_changes_with_values_shape_and_dtype():
+    a = torch.zeros(2, 3)
+    assert checkpoints.fingerprint(a) == checkpoints.fingerprint(torch.zeros(2, 3))
+    assert checkpoints.fingerprint(a) != checkpoints.fingerprint(torch.zeros(3, 2))
+    assert checkpoints.fingerprint(a) != checkpoints.fingerprint(torch.zeros(2, 3, dtype=torch.float64))
+    assert checkpoints.fingerprint(a) != checkpoints.fingerprint(torch.ones(2, 3))
