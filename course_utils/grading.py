@@ -11,7 +11,7 @@ after the student's cells of that exercise, matched by the exercise id in cell m
 (``"exercise": {"id": "N.k"}``), never by position. Verdicts:
 
 * ``pass``: every inserted check ran without an exception (full points);
-* ``fail``: a check raised (``CheckFailed``/``AssertionError`` message, or the student's error);
+* ``fail``: a check raised (``exercises.CheckFailed``/``AssertionError`` message, or the student's error);
 * ``not attempted``: the student's code still raises ``NotImplementedError`` (the stub);
 * ``took too long``: a check exceeded the per-cell timeout or the notebook the wall-clock limit;
 * ``not run``: the kernel died before the exercise's checks ran;
@@ -47,7 +47,7 @@ __all__ = ["Verdict", "Result", "lesson_exercises", "exercise_ids", "graded_note
 WARNING = ("WARNING: submissions execute arbitrary code with your permissions. Grade in a container or "
            "a virtual machine; --sandbox (needs bubblewrap, `bwrap`) also removes network access and makes "
            "the file system read-only outside each submission's temporary directory.")
-CHECKS_MODULE = "course_utils.checks"  # becomes course_utils.exercises with the package reorganisation
+CHECKS_MODULE = "course_utils.exercises"  # the module whose run() honours GRADING
 _HEADING_RE = re.compile(r"^#{1,6}\s", re.M)
 
 

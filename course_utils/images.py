@@ -14,7 +14,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from .validation import check_image, check_int, describe_value
+from ._validate import check_image, check_int, describe_value
 
 __all__ = [
     "SAMPLE_IMAGES",

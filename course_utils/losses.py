@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import torch
 
-from .validation import check_float, describe_value
+from ._validate import check_float, describe_value
 
 __all__ = ["discriminative_loss", "discriminative_loss_reference", "safe_norm"]
 

@@ -6,7 +6,7 @@ Two environment variables steer the whole course:
   on 2 CPU cores; the tests and the book build set it.
 * ``COURSE_OFFLINE=1`` -- forbid every download (weights, datasets).
 
-Both are read through :func:`flags` and nowhere else.
+Both are read through :func:`flags` (and :func:`fast_for`, which also tells "unset" from "0") and nowhere else.
 """
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ import os
 import platform
 import random
 import sys
+from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["RunFlags", "flags", "seed_everything", "get_device", "on_colab", "describe"]
+__all__ = ["RunFlags", "flags", "seed_everything", "get_device", "on_colab", "describe", "best_of", "fast_for"]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -92,8 +94,8 @@ def get_device(prefer: str = "cuda", verbose: bool = True):
     return torch.device("cpu")
 
 
-def describe(device=None) -> str:
-    """One line saying which mode the notebook runs in and on which device; also printed."""
+def describe(device=None) -> None:
+    """Print one line saying which mode the notebook runs in and on which device (returns nothing)."""
     import torch
 
     f = flags()
@@ -109,4 +111,71 @@ def describe(device=None) -> str:
         + (" | Colab" if on_colab() else "")
     )
     print(line)
-    return line
+
+
+def best_of(fn: Callable[[], Any], repeats: int = 3, *, threads: int | None = None, warmup: bool = False) -> float:
+    """Shortest wall-clock time of ``repeats`` calls of ``fn()``: the run least disturbed by other programs.
+
+    Args:
+        fn: the work to time, called without arguments.
+        repeats: number of timed calls (>= 1).
+        threads: run with this many torch threads (restored afterwards); ``None`` keeps the current number.
+            One thread makes a timing independent of whether a busy machine lends a second core.
+        warmup: call ``fn()`` once, untimed, first (memory allocation, kernel choice).
+
+    Returns:
+        float: seconds of the fastest call.
+    """
+    import time
+
+    import torch
+
+    if not callable(fn):
+        raise TypeError(f"fn: expected a function of no arguments, got {type(fn).__name__}")
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats: expected an int >= 1, got {repeats!r}")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads: expected None or an int >= 1, got {threads!r}")
+    before = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        if warmup:
+            fn()
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+    finally:
+        torch.set_num_threads(before)
+    return min(times)
+
+
+def fast_for(device=None, *, needs_gpu: bool = True, verbose: bool = True) -> bool:
+    """Whether a lesson should run its fast configuration on ``device``.
+
+    ``COURSE_FAST`` decides when it is set (``1``: fast, ``0``: full, even on a CPU). When it is
+    unset and the lesson's full mode needs a GPU that ``device`` is not, the fast configuration is
+    chosen and the reason printed: opening a lesson on a CPU-only runtime never starts an
+    hours-long run by accident.
+
+    Args:
+        device: the ``torch.device`` the lesson runs on (default: :func:`get_device`).
+        needs_gpu: the lesson's full mode is meant for a GPU.
+        verbose: print the decision when the fallback applies.
+
+    Returns:
+        bool: True for the fast configuration.
+    """
+    raw = os.environ.get("COURSE_FAST", "").strip()
+    if raw:
+        return _read_bool("COURSE_FAST")
+    device = device if device is not None else get_device(verbose=False)
+    on_gpu = getattr(device, "type", str(device)) == "cuda"
+    if needs_gpu and not on_gpu:
+        if verbose:
+            print("COURSE_FAST is not set and no GPU was found: running the FAST configuration "
+                  "(the full one would take hours on a CPU). Set COURSE_FAST=0 to force the full run.")
+        return True
+    return False

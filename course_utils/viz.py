@@ -5,19 +5,18 @@ by a deterministic hue walk beyond 16 labels.
 """
 from __future__ import annotations
 
-import contextlib
-import html
-import io
-import traceback
-from typing import Callable, Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 
-from .validation import check_image, check_labels, check_float, check_int, describe_value
+from ._validate import check_float, check_image, check_int, check_labels, describe_value
+from .data.voc import VOC_CLASSES as _VOC_CLASSES
+from .data.voc import VOC_COLORS as _VOC_COLORS
 
 __all__ = [
-    "PALETTE", "label_colors", "colorize", "overlay", "image_grid", "show_labels", "add_legend",
-    "figure_png", "explorer",
+    "PALETTE", "label_colors", "colorize", "overlay", "image_grid", "show_labels", "add_legend", "as_rgb",
+    "ClassShare", "check_mask", "class_shares", "legend_labels", "add_class_legend", "label_regions",
+    "show_segmentation",
 ]
 
 # Paul Tol, https://personal.sron.nl/~pault/ : muted (9) then bright (7) schemes.
@@ -46,22 +45,27 @@ def label_colors(n: int) -> np.ndarray:
     return np.concatenate([PALETTE, np.asarray(extra, dtype=np.float32)], axis=0)
 
 
-def colorize(labels, colors: np.ndarray | None = None, ignore_index: int | None = None) -> np.ndarray:
-    """(H, W) integer labels -> (H, W, 3) float RGB image; ``ignore_index`` pixels are black."""
+def colorize(labels, palette: np.ndarray | None = None, ignore_index: int | None = None) -> np.ndarray:
+    """(H, W) integer labels -> (H, W, 3) float32 RGB image in [0, 1]; ``ignore_index`` pixels are black.
+
+    Args:
+        labels: (H, W) integer array or tensor of label indices.
+        palette: (N, 3) RGB colours in [0, 1] with N > labels.max(); default :func:`label_colors`
+            (for VOC class masks pass ``course_utils.data.VOC_COLORS``).
+        ignore_index: label drawn black whatever the palette.
+    """
     lab = check_labels(labels, "labels", ndim=2)
     if lab.min() < 0 and not (ignore_index is not None and ignore_index < 0):
         raise ValueError(f"labels: expected non-negative labels, got minimum {lab.min()}")
     valid = lab != ignore_index if ignore_index is not None else np.ones(lab.shape, bool)
     n = int(lab[valid].max()) + 1 if valid.any() else 1
-    cols = label_colors(n) if colors is None else np.asarray(colors, dtype=np.float32)
-    if cols.ndim != 2 or cols.shape[1] != 3 or len(cols) < n:
-        raise ValueError(f"colors: expected an array of shape (>={n}, 3), got {describe_value(cols)}")
+    cols = label_colors(n) if palette is None else _check_colors(palette, n, "palette")
     out = np.zeros(lab.shape + (3,), dtype=np.float32)
     out[valid] = cols[lab[valid]]
     return out
 
 
-def overlay(image: np.ndarray, labels, alpha: float = 0.5, colors: np.ndarray | None = None,
+def overlay(image: np.ndarray, labels, alpha: float = 0.5, palette: np.ndarray | None = None,
             ignore_index: int | None = None) -> np.ndarray:
     """Blend an (H, W, 3) image with the colours of (H, W) labels; returns (H, W, 3) float in [0, 1]."""
     img = check_image(image)
@@ -70,22 +74,22 @@ def overlay(image: np.ndarray, labels, alpha: float = 0.5, colors: np.ndarray | 
     lab = check_labels(labels, "labels", ndim=2)
     if lab.shape != img.shape[:2]:
         raise ValueError(f"labels: expected shape {img.shape[:2]} to match the image, got {lab.shape}")
-    col = colorize(lab, colors, ignore_index)
+    col = colorize(lab, palette, ignore_index)
     out = (1 - alpha) * img + alpha * col
     if ignore_index is not None:
         out[lab == ignore_index] = img[lab == ignore_index]
     return np.clip(out, 0.0, 1.0)
 
 
-def show_labels(ax, labels, title: str = "", colors: np.ndarray | None = None, names: Sequence[str] | None = None):
+def show_labels(ax, labels, title: str = "", palette: np.ndarray | None = None, names: Sequence[str] | None = None):
     """Draw (H, W) labels on ``ax`` with the course palette; add a legend when ``names`` is given."""
     lab = check_labels(labels, "labels", ndim=2)
-    ax.imshow(colorize(lab, colors), interpolation="nearest")
+    ax.imshow(colorize(lab, palette), interpolation="nearest")
     ax.set_title(title)
     ax.set_axis_off()
     if names is not None:
         present = np.unique(lab)
-        cols = label_colors(max(len(names), int(lab.max()) + 1)) if colors is None else colors
+        cols = label_colors(max(len(names), int(lab.max()) + 1)) if palette is None else palette
         add_legend(ax, [names[i] for i in present], [cols[i] for i in present])
     return ax
 
@@ -129,69 +133,190 @@ def image_grid(images: Sequence, titles: Sequence[str] | None = None, ncols: int
     return fig, axes
 
 
-def figure_png(fig, dpi: int = 96) -> bytes:
-    """Render a matplotlib figure to PNG bytes and close it (so the notebook does not show it twice)."""
-    import matplotlib.pyplot as plt
-    from matplotlib.figure import Figure
+def as_rgb(embedding) -> np.ndarray:
+    """(3 * 4**k, h, w) map in [0, 1] -> (h * 2**k, w * 2**k, 3) float image via pixel shuffle.
 
-    if not isinstance(fig, Figure):
-        raise TypeError(
-            f"fig: expected a matplotlib Figure, got {describe_value(fig)}"
-            + (" (the draw function must `return fig`, not call plt.show())" if fig is None else "")
-        )
-    check_int(dpi, "dpi", min_value=10)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def explorer(draw: Callable, *, dpi: int = 80, **controls):
-    """A live figure with controls: ``draw(**values)`` returns a matplotlib Figure, redrawn on change.
-
-    ``controls`` maps each keyword of ``draw`` to an ipywidgets control (slider, dropdown...).
-    The figure is shown as an ``ipywidgets.Image`` (PNG) and printed text in an ``HTML`` box: no
-    ``Output`` widget, so the notebook executes the same way in Jupyter, Colab, nbval and the
-    book build. Sliders redraw on release (``continuous_update=False``). Returns the ``VBox``.
+    A 3-channel map is shown directly as a colour image; 12 channels at 1/2 or 48 at 1/4
+    resolution are rearranged (``torch.nn.functional.pixel_shuffle``) into 3 channels at full
+    resolution -- the same number of values, so nothing is averaged away.
     """
-    import ipywidgets as widgets
+    import torch
 
-    if not callable(draw):
-        raise TypeError(f"draw: expected a function that returns a matplotlib Figure, got {describe_value(draw)}")
-    if not controls:
-        raise ValueError("controls: expected at least one keyword=widget pair, got none")
-    for name, control in controls.items():
-        if not isinstance(control, widgets.ValueWidget):
-            raise TypeError(
-                f"{name}: expected an ipywidgets control with a .value (e.g. widgets.IntSlider), "
-                f"got {describe_value(control)}"
-            )
-        if hasattr(control, "continuous_update"):
-            control.continuous_update = False
-        if not control.description:
-            control.description = name
-    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-    text = widgets.HTML()
+    if not isinstance(embedding, torch.Tensor):
+        raise TypeError(f"embedding: expected a torch tensor, got {describe_value(embedding)}")
+    if embedding.dim() != 3:
+        raise ValueError(f"embedding: expected shape (C, h, w), got {tuple(embedding.shape)}")
+    c = embedding.shape[0]
+    k = 0
+    while 3 * 4**k < c:
+        k += 1
+    if 3 * 4**k != c:
+        raise ValueError(f"embedding: expected 3 * 4**k channels (3, 12, 48, ...), got {c}")
+    x = embedding.detach().float().cpu()
+    if x.numel() and (x.min() < 0 or x.max() > 1):
+        raise ValueError(f"embedding: expected values in [0, 1], got range [{x.min():.3g}, {x.max():.3g}]")
+    rgb = torch.nn.functional.pixel_shuffle(x[None], 2**k)[0] if k else x
+    return rgb.permute(1, 2, 0).numpy().copy()
 
+
+# Class masks of semantic segmentation models (VOC labels by default, any names and colours).
+class ClassShare(NamedTuple):
+    """One class present in a mask: its index, its name and the fraction of pixels it covers."""
+
+    index: int
+    name: str
+    share: float
+
+
+def _check_names(names: Sequence[str], arg: str = "names") -> list[str]:
+    if isinstance(names, str) or not isinstance(names, Sequence) or len(names) == 0:
+        raise TypeError(f"{arg}: expected a non-empty sequence of class names, got {describe_value(names)}")
+    if not all(isinstance(n, str) for n in names):
+        raise TypeError(f"{arg}: expected every class name to be a str, got {[type(n).__name__ for n in names][:5]}...")
+    return list(names)
+
+
+def _check_colors(colors, n: int, arg: str = "colors") -> np.ndarray:
+    cols = np.asarray(colors, dtype=np.float32) if not hasattr(colors, "detach") else colors.detach().cpu().numpy()
+    if cols.ndim != 2 or cols.shape[1] != 3 or len(cols) < n:
+        raise ValueError(f"{arg}: expected an array of shape (>={n}, 3) with RGB in [0, 1], got {describe_value(cols)}")
+    if not np.all(np.isfinite(cols)) or cols.min() < 0 or cols.max() > 1:
+        raise ValueError(f"{arg}: expected RGB values in [0, 1], got range [{np.nanmin(cols):.3g}, {np.nanmax(cols):.3g}]")
+    return cols.astype(np.float32, copy=False)
+
+
+def check_mask(mask, num_classes: int = 21, name: str = "mask") -> np.ndarray:
+    """Check an (H, W) integer class mask with values in ``[0, num_classes)``; return it as numpy.
+
+    A (1, H, W) mask is accepted and squeezed; a (C, H, W) float tensor of logits is rejected
+    with a hint to take ``argmax`` over the class dimension first.
+    """
+    if hasattr(mask, "detach"):
+        mask = mask.detach().cpu().numpy()
+    if isinstance(mask, np.ndarray) and mask.ndim == 3 and mask.shape[0] == 1:
+        mask = mask[0]
+    if isinstance(mask, np.ndarray) and np.issubdtype(mask.dtype, np.floating) and mask.ndim >= 3:
+        raise TypeError(
+            f"{name}: expected an (H, W) integer class mask, got float scores of shape {mask.shape}; "
+            f"take the argmax over the class dimension first, e.g. out.argmax(1)[0]"
+        )
+    arr = check_labels(mask, name, ndim=2)
+    if arr.size == 0:
+        raise ValueError(f"{name}: expected a non-empty (H, W) mask, got shape {arr.shape}")
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < 0 or hi >= num_classes:
+        raise ValueError(
+            f"{name}: expected class indices in [0, {num_classes - 1}], got values in [{lo}, {hi}]"
+            + ("; 255 is the VOC 'ignore' label of ground-truth masks, not a prediction" if hi == 255 else "")
+        )
+    return arr
+
+
+def class_shares(mask, names: Sequence[str] = _VOC_CLASSES, min_share: float = 0.0) -> list[ClassShare]:
+    """Classes present in ``mask`` with the fraction of pixels each covers, largest first.
+
+    Args:
+        mask: (H, W) integer array or tensor with values in ``[0, len(names))``.
+        names: class names, indexed by the mask values (default: :data:`VOC_CLASSES`).
+        min_share: leave out classes covering less than this fraction of the pixels (in [0, 1)).
+
+    Returns:
+        list of :class:`ClassShare` ``(index, name, share)``, sorted by decreasing share (ties by
+        index). With ``min_share=0`` the shares sum to 1.
+    """
+    names = _check_names(names)
+    min_share = check_float(min_share, "min_share", min_value=0.0, max_value=0.999999)
+    arr = check_mask(mask, num_classes=len(names))
+    counts = np.bincount(arr.ravel().astype(np.int64), minlength=len(names))
+    shares = counts / arr.size
+    order = sorted((i for i in range(len(names)) if counts[i] > 0), key=lambda i: (-counts[i], i))
+    return [ClassShare(i, names[i], float(shares[i])) for i in order if shares[i] >= min_share]
+
+
+def legend_labels(shares: Sequence[ClassShare], decimals: int = 1) -> list[str]:
+    """Legend texts such as ``"person  23.4 %"`` for the output of :func:`class_shares`."""
+    if not all(isinstance(s, ClassShare) for s in shares):
+        raise TypeError(f"shares: expected the list returned by class_shares(...), got {describe_value(shares)}")
+    return [f"{s.name}  {100 * s.share:.{decimals}f} %" for s in shares]
+
+
+def add_class_legend(ax, mask, names: Sequence[str] = _VOC_CLASSES, colors=_VOC_COLORS,
+                     min_share: float = 0.0, title: str = "class: pixel share"):
+    """Legend of the classes present in ``mask``, each with its colour and pixel share.
+
+    Returns the list of :class:`ClassShare` shown (largest first).
+    """
+    from matplotlib.patches import Patch
+
+    names = _check_names(names)
+    cols = _check_colors(colors, len(names))
+    shown = class_shares(mask, names, min_share)
+    handles = [Patch(facecolor=cols[s.index], edgecolor="black", label=t) for s, t in zip(shown, legend_labels(shown))]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
+              fontsize="small", title=title, title_fontsize="small", frameon=False)
+    return shown
+
+
+def label_regions(ax, mask, names: Sequence[str] = _VOC_CLASSES, min_share: float = 0.01,
+                  skip: Sequence[int] = (0,)):
+    """Write each class name on the mask at the pixel deepest inside that class's area.
+
+    Classes covering less than ``min_share`` of the pixels and indices in ``skip`` (background by
+    default) are not labelled. Returns the list of matplotlib ``Text`` objects.
+    """
+    import matplotlib.patheffects as pe
+    from scipy import ndimage
+
+    names = _check_names(names)
+    arr = check_mask(mask, num_classes=len(names))
+    texts = []
+    for s in class_shares(arr, names, min_share):
+        if s.index in skip:
+            continue
+        depth = ndimage.distance_transform_edt(np.pad(arr == s.index, 1))[1:-1, 1:-1]
+        y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+        texts.append(ax.text(x, y, s.name, ha="center", va="center", fontsize="small", color="black",
+                             path_effects=[pe.withStroke(linewidth=3, foreground="white")]))
+    return texts
+
+
+def show_segmentation(image, mask, title: str = "", names: Sequence[str] = _VOC_CLASSES, colors=_VOC_COLORS,
+                      alpha: float = 0.6, min_share: float = 0.0):
+    """Three panels: the photo, the mask (class names written on it) and an overlay with a legend.
+
+    Args:
+        image: (H, W, 3) uint8 or float [0, 1] RGB photo.
+        mask: (H, W) class mask of the same height and width.
+        title: figure title.
+        alpha: opacity of the class colours in the overlay; background pixels (index 0) stay uncoloured.
+
+    Returns:
+        ``(fig, axes, shares)`` with ``shares`` the legend's list of :class:`ClassShare`.
+    """
     import matplotlib.pyplot as plt
 
-    def redraw(_change=None):
-        values = {name: control.value for name, control in controls.items()}
-        out = io.StringIO()
-        open_before = set(plt.get_fignums())
-        try:
-            with contextlib.redirect_stdout(out):
-                image.value = figure_png(draw(**values), dpi=dpi)
-        except Exception:  # shown in the widget: a callback's exception would otherwise vanish
-            out.write(traceback.format_exc())
-            for num in set(plt.get_fignums()) - open_before:  # a half-drawn figure is not left open
-                plt.close(num)
-        printed = out.getvalue()
-        text.value = f"<pre>{html.escape(printed)}</pre>" if printed else ""
+    img = check_image(image)
+    names = _check_names(names)
+    cols = _check_colors(colors, len(names))
+    arr = check_mask(mask, num_classes=len(names))
+    alpha = check_float(alpha, "alpha", min_value=0.0, max_value=1.0)
+    if arr.shape != img.shape[:2]:
+        raise ValueError(f"mask: expected shape {img.shape[:2]} to match the image, got {arr.shape}")
+    rgb = img.astype(np.float32) / 255.0 if img.dtype == np.uint8 else img.astype(np.float32)
+    col = cols[arr.astype(np.int64)]
+    fg = (arr != 0)[..., None]
+    over = np.where(fg, (1 - alpha) * rgb + alpha * col, rgb)
 
-    for control in controls.values():
-        control.observe(redraw, names="value")
-    redraw()
-    return widgets.VBox([widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
-                         image, text])
-
+    h, w = arr.shape
+    fig, axes = plt.subplots(1, 3, figsize=(13, 1.2 + 3.6 * min(h / w, 1.5)))
+    for ax, im, sub in zip(axes, (rgb, col, over), ("photo", "predicted classes", "overlay (background uncoloured)")):
+        ax.imshow(im, interpolation="nearest")
+        ax.set_title(sub)
+        ax.set_xlabel("x (pixels)")
+        ax.set_ylabel("y (pixels)")
+    label_regions(axes[1], arr, names)
+    shares = add_class_legend(axes[2], arr, names, cols, min_share)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig, axes, shares

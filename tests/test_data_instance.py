@@ -9,7 +9,7 @@ from course_utils.data import ScatteredSticks, TouchingBlobs
 @pytest.mark.parametrize("make", [lambda **k: ScatteredSticks(size=48, n_sticks=5, **k),
                                   lambda **k: TouchingBlobs(size=32, **k)])
 def test_items_have_documented_types_shapes_and_ranges(make):
-    ds = make(n=3)
+    ds = make(n_items=3)
     img, lab = ds[0]
     assert img.dtype == torch.float32 and img.shape == (3, ds.size, ds.size)
     assert lab.dtype == torch.int64 and lab.shape == (ds.size, ds.size)
@@ -21,24 +21,24 @@ def test_items_have_documented_types_shapes_and_ranges(make):
 
 @pytest.mark.parametrize("cls", [ScatteredSticks, TouchingBlobs])
 def test_same_seed_same_data_other_seed_other_data(cls):
-    a = cls(n=2, size=32, seed=3)[1]
-    b = cls(n=2, size=32, seed=3)[1]
-    c = cls(n=2, size=32, seed=4)[1]
+    a = cls(n_items=2, size=32, seed=3)[1]
+    b = cls(n_items=2, size=32, seed=3)[1]
+    c = cls(n_items=2, size=32, seed=4)[1]
     assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
     assert not torch.equal(a[1], c[1])
 
 
 @pytest.mark.parametrize("cls", [ScatteredSticks, TouchingBlobs])
 def test_test_split_is_held_out(cls):
-    _, ytr = cls(n=20, size=32, split="train").tensors()
-    _, yte = cls(n=20, size=32, split="test").tensors()
+    _, ytr = cls(n_items=20, size=32, split="train").tensors()
+    _, yte = cls(n_items=20, size=32, split="test").tensors()
     # no test label map equals any training label map
     same = (ytr[:, None] == yte[None]).flatten(2).all(-1)
     assert not same.any()
 
 
 def test_sticks_occlude_but_every_stick_stays_visible():
-    ds = ScatteredSticks(n=4, size=64, n_sticks=8, min_visible=0.5)
+    ds = ScatteredSticks(n_items=4, size=64, n_sticks=8, min_visible=0.5)
     for i in range(len(ds)):
         img, lab = ds[i]
         counts = torch.bincount(lab.ravel(), minlength=9)
@@ -52,7 +52,7 @@ def test_sticks_occlude_but_every_stick_stays_visible():
 def test_sticks_really_overlap_somewhere():
     # occlusion happens: the visible area of some stick is below its full drawn area, i.e. later
     # sticks are drawn over it. Check via the drawing order: a later stick touches an earlier one.
-    ds = ScatteredSticks(n=6, size=64, n_sticks=8)
+    ds = ScatteredSticks(n_items=6, size=64, n_sticks=8)
     touching = 0
     for i in range(len(ds)):
         lab = ds[i][1]
@@ -65,7 +65,7 @@ def test_sticks_really_overlap_somewhere():
 def test_blobs_instances_are_connected_components_of_colour():
     from skimage.measure import label as cc_label
 
-    ds = TouchingBlobs(n=5, size=48, n_cells=12, n_colors=2)
+    ds = TouchingBlobs(n_items=5, size=48, n_cells=12, n_colors=2)
     repeated_colour = False
     for i in range(len(ds)):
         _, lab = ds[i]
@@ -80,11 +80,11 @@ def test_blobs_instances_are_connected_components_of_colour():
 
 
 @pytest.mark.parametrize("kwargs, exc, words", [
-    (dict(n=0), ValueError, "n"),
+    (dict(n_items=0), ValueError, "n_items"),
     (dict(size=4), ValueError, "size"),
     (dict(split="val"), ValueError, "split"),
     (dict(seed=-1), ValueError, "seed"),
-    (dict(n=2.5), TypeError, "n"),
+    (dict(n_items=2.5), TypeError, "n_items"),
 ])
 @pytest.mark.parametrize("cls", [ScatteredSticks, TouchingBlobs])
 def test_bad_arguments_are_rejected_with_their_name(cls, kwargs, exc, words):
@@ -99,7 +99,7 @@ def test_bad_dataset_specific_arguments_and_indices():
         ScatteredSticks(n_sticks=0)
     with pytest.raises(ValueError, match="n_colors"):
         TouchingBlobs(n_colors=9)
-    ds = TouchingBlobs(n=2, size=16)
+    ds = TouchingBlobs(n_items=2, size=16)
     with pytest.raises(IndexError, match="index"):
         ds[2]
     with pytest.raises(TypeError, match="index"):

@@ -39,25 +39,25 @@ def synthetic_lesson(n: int = 1) -> dict:
     """A small lesson N with three exercises worth 1, 2 and 1 points (ids N.1, N.2, N.3)."""
     e1, e2, e3 = f"{n}.1", f"{n}.2", f"{n}.3"
     return _nb([
-        _cell("code", "import numpy as np\nfrom course_utils import checks"),
+        _cell("code", "import numpy as np\nfrom course_utils import exercises"),
         _cell("markdown", f"# Lesson {n}: synthetic sums\n\nA lesson for the grader's tests."),
         _cell("code", "DATA = np.arange(6.0)"),
         _cell("markdown", f"## Exercises\n\n### Exercise {e1}: the mean\n\nWrite `mean_of(x)`.", eid=e1, points=1),
         _cell("code", _solution("def mean_of(x):", "return float(np.mean(x))"), "solution", "hide-input", eid=e1),
-        _cell("code", f'checks.run("Exercise {e1}", lambda: checks.close(mean_of(DATA), 2.5, "mean"))', "check",
+        _cell("code", f'exercises.run("Exercise {e1}", lambda: exercises.close(mean_of(DATA), 2.5, "mean"))', "check",
               eid=e1),
-        _cell("code", f'checks.run("Exercise {e1} (hidden)", lambda: checks.close(mean_of(np.array([1.0, 2.0, 9.0])), '
+        _cell("code", f'exercises.run("Exercise {e1} (hidden)", lambda: exercises.close(mean_of(np.array([1.0, 2.0, 9.0])), '
                       '4.0, "mean of [1, 2, 9]"))', "hidden-check", "remove-cell", eid=e1),
         _cell("markdown", f"### Exercise {e2}: double\n\nWrite `double(x)`.", eid=e2, points=2),
         _cell("code", _solution("def double(x):", "return 2 * x"), "solution", "hide-input", eid=e2),
-        _cell("code", f'checks.run("Exercise {e2}", lambda: checks.close(double(DATA), 2 * DATA, "double"))', "check",
+        _cell("code", f'exercises.run("Exercise {e2}", lambda: exercises.close(double(DATA), 2 * DATA, "double"))', "check",
               eid=e2),
-        _cell("code", f'checks.run("Exercise {e2} (hidden)", lambda: checks.equal(double(-3), -6, "double(-3)"))',
+        _cell("code", f'exercises.run("Exercise {e2} (hidden)", lambda: exercises.equal(double(-3), -6, "double(-3)"))',
               "hidden-check", "remove-cell", eid=e2),
         _cell("markdown", f"### Exercise {e3}: count\n\nWrite `count_positive(x)`.", eid=e3, points=1),
         _cell("code", _solution("def count_positive(x):", "return int((np.asarray(x) > 0).sum())"), "solution",
               "hide-input", eid=e3),
-        _cell("code", f'checks.run("Exercise {e3}", lambda: checks.equal(count_positive(DATA), 5, "count"))', "check",
+        _cell("code", f'exercises.run("Exercise {e3}", lambda: exercises.equal(count_positive(DATA), 5, "count"))', "check",
               eid=e3),
         _cell("markdown", "## Self-check questions\n\n1. Why?"),
     ])

@@ -4,6 +4,8 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import time
+
 import pytest
 import torch
 
@@ -61,17 +63,54 @@ def test_get_device_cpu_and_bad_preference():
 def test_describe_prints_mode_downloads_and_device(monkeypatch, capsys):
     monkeypatch.setenv("COURSE_FAST", "1")
     monkeypatch.setenv("COURSE_OFFLINE", "1")
-    line = runtime.describe(torch.device("cpu"))
-    printed = capsys.readouterr().out
-    assert line in printed
+    assert runtime.describe(torch.device("cpu")) is None  # printed once, no return value echoed by Jupyter
+    line = capsys.readouterr().out
+    assert line.count("Mode:") == 1
     assert "Mode: FAST (COURSE_FAST=1)" in line
     assert "forbidden (COURSE_OFFLINE=1)" in line
     assert "device: CPU" in line and f"torch {torch.__version__}" in line
     monkeypatch.setenv("COURSE_FAST", "0")
     monkeypatch.setenv("COURSE_OFFLINE", "0")
-    line = runtime.describe(torch.device("cpu"))
+    runtime.describe(torch.device("cpu"))
+    line = capsys.readouterr().out
     assert "Mode: FULL" in line and "downloads: allowed" in line
 
 
 def test_not_on_colab_here():
     assert runtime.on_colab() is False
+
+
+def test_best_of_returns_the_fastest_call_and_restores_threads():
+    calls = []
+    before = torch.get_num_threads()
+
+    def work():
+        calls.append(torch.get_num_threads())
+        time.sleep(0.01 if len(calls) > 1 else 0.05)
+
+    t = runtime.best_of(work, repeats=3, threads=1, warmup=True)
+    assert len(calls) == 4 and set(calls) == {1}
+    assert 0.009 < t < 0.05
+    assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"fn": 3}, r"fn: expected a function of no arguments, got int"),
+    ({"fn": lambda: None, "repeats": 0}, r"repeats: expected an int >= 1, got 0"),
+    ({"fn": lambda: None, "threads": 0}, r"threads: expected None or an int >= 1, got 0"),
+])
+def test_best_of_bad_arguments(kwargs, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        runtime.best_of(**kwargs)
+
+
+def test_fast_for_falls_back_to_fast_on_a_cpu_only_when_unset(monkeypatch, capsys):
+    cpu = torch.device("cpu")
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    assert runtime.fast_for(cpu) is True
+    assert "no GPU was found" in capsys.readouterr().out
+    assert runtime.fast_for(cpu, needs_gpu=False) is False
+    monkeypatch.setenv("COURSE_FAST", "0")
+    assert runtime.fast_for(cpu) is False  # forced full mode
+    monkeypatch.setenv("COURSE_FAST", "1")
+    assert runtime.fast_for(torch.device("cuda")) is True

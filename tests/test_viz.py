@@ -9,7 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from course_utils import viz  # noqa: E402
+from course_utils import viz  # noqa
+from course_utils import widgets as course_widgets: E402
 
 
 def test_label_colors_distinct_and_in_range():
@@ -55,7 +56,7 @@ def test_image_grid_and_show_labels_draw_titles_and_legend():
         (lambda: viz.label_colors(-1), r"^n: expected an int >= 0, got -1"),
         (lambda: viz.colorize(np.zeros((2, 2), np.float32)), r"^labels: expected integer labels, got dtype float32"),
         (lambda: viz.colorize(np.array([[0, -1]])), r"^labels: expected non-negative labels, got minimum -1"),
-        (lambda: viz.colorize(np.array([[0, 3]]), colors=np.zeros((2, 3))), r"^colors: expected .*\(>=4, 3\).*\(2, 3\)"),
+        (lambda: viz.colorize(np.array([[0, 3]]), palette=np.zeros((2, 3))), r"^palette: expected .*\(>=4, 3\).*\(2, 3\)"),
         (lambda: viz.overlay(np.zeros((4, 4, 3)), np.zeros((3, 4), np.int64)), r"^labels: expected shape \(4, 4\).*got \(3, 4\)"),
         (lambda: viz.overlay(np.zeros((3, 4, 4)), np.zeros((4, 4), np.int64)), r"^image: .*\(3, 4, 4\)"),
         (lambda: viz.overlay(np.zeros((4, 4, 3)), np.zeros((4, 4), np.int64), alpha=2), r"^alpha: expected a number <= 1.0, got 2.0"),
@@ -80,7 +81,7 @@ def _draw(k=2, label="a"):
 def test_explorer_draws_a_png_and_redraws_when_a_control_changes():
     widgets = pytest.importorskip("ipywidgets")
     k = widgets.IntSlider(value=2, min=1, max=5)
-    box = viz.explorer(_draw, k=k, label=widgets.Dropdown(options=["a", "b"], value="a"))
+    box = course_widgets.explorer(_draw, k=k, label=widgets.Dropdown(options=["a", "b"], value="a"))
     controls, image, text = box.children
     assert isinstance(image, widgets.Image)
     assert not any(isinstance(w, widgets.Output) for w in (box, controls, image, text))
@@ -95,7 +96,7 @@ def test_explorer_draws_a_png_and_redraws_when_a_control_changes():
 
 def test_explorer_shows_the_error_of_a_draw_function_that_does_not_return_a_figure():
     widgets = pytest.importorskip("ipywidgets")
-    box = viz.explorer(lambda k: None, k=widgets.IntSlider(value=1))
+    box = course_widgets.explorer(lambda k: None, k=widgets.IntSlider(value=1))
     assert "must `return fig`" in box.children[2].value
 
 
@@ -106,7 +107,7 @@ def test_explorer_closes_the_figure_of_a_draw_function_that_fails():
         plt.subplots()
         raise ValueError(f"bad k={k}")
 
-    box = viz.explorer(draw, k=widgets.IntSlider(value=1))
+    box = course_widgets.explorer(draw, k=widgets.IntSlider(value=1))
     assert "ValueError: bad k=1" in box.children[2].value
     assert plt.get_fignums() == []
 
@@ -123,10 +124,10 @@ def test_explorer_rejects_bad_arguments(kwargs, pattern):
     pytest.importorskip("ipywidgets")
     draw = kwargs.pop("draw")
     with pytest.raises((TypeError, ValueError), match=pattern):
-        viz.explorer(draw, **kwargs)
+        course_widgets.explorer(draw, **kwargs)
     plt.close("all")
 
 
 def test_figure_png_rejects_a_non_figure():
     with pytest.raises(TypeError, match=r"fig: expected a matplotlib Figure, got NoneType.*return fig"):
-        viz.figure_png(None)
+        course_widgets.figure_png(None)

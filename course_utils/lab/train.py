@@ -109,9 +109,9 @@ def build_dataset(name: str, n: int, size: int, n_instances: int, split: str, se
     from .. import data
 
     if name == "sticks":
-        ds = data.ScatteredSticks(n=n, size=size, n_sticks=n_instances, split=split, seed=seed)
+        ds = data.ScatteredSticks(n_items=n, size=size, n_sticks=n_instances, split=split, seed=seed)
     elif name == "blobs":
-        ds = data.TouchingBlobs(n=n, size=size, n_cells=n_instances, split=split, seed=seed)
+        ds = data.TouchingBlobs(n_items=n, size=size, n_cells=n_instances, split=split, seed=seed)
     else:
         raise ValueError(f"dataset: expected 'sticks' or 'blobs', got {name!r}")
     return _Cached(ds)
@@ -325,7 +325,7 @@ def _train(args, rank: int, world: int, device: torch.device) -> dict:
 def evaluate(model: nn.Module, args, device: torch.device) -> dict:
     """Cluster the embeddings of ``args.eval`` held-out test images and score them.
 
-    Seeded mean-shift from :mod:`course_utils.embeddings` with ball radius ``args.eval_radius``
+    Seeded mean-shift from :mod:`course_utils.clustering` with ball radius ``args.eval_radius``
     (clusters under 1/500 of the image merged away); the largest cluster is called background;
     symmetric best Dice and |DiC| (CVPPP definitions) from :mod:`course_utils.metrics` against the
     true instances (background 0). Radius: once the loss is at its floor every pixel lies within
@@ -334,8 +334,9 @@ def evaluate(model: nn.Module, args, device: torch.device) -> dict:
     default ``delta_d`` sits inside that range and tolerates a pull term that has not converged
     (short runs), where ``delta_v`` over-segments.
     """
-    from ..embeddings import seeded_mean_shift
-    from ..metrics import abs_diff_count, largest_as_background, symmetric_best_dice
+    from ..clustering import seeded_mean_shift
+    from ..labels import relabel_by_size
+    from ..metrics import abs_diff_count, symmetric_best_dice
 
     radius = args.delta_d if getattr(args, "eval_radius", None) is None else args.eval_radius
     test = build_dataset(args.dataset, args.eval, args.image_size, args.n_instances, "test", args.seed)
@@ -345,7 +346,7 @@ def evaluate(model: nn.Module, args, device: torch.device) -> dict:
         image, labels = test[i]
         emb = model(image[None].to(device)).float()[0].cpu()
         pred = seeded_mean_shift(emb, radius, min_size=max(1, labels.numel() // 500), seed=args.seed)
-        pred = largest_as_background(pred)
+        pred = relabel_by_size(pred)
         sbd.append(symmetric_best_dice(pred, labels.numpy()))
         dic.append(abs_diff_count(pred, labels.numpy()))
     model.train()

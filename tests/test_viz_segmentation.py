@@ -11,9 +11,10 @@ import pytest
 import torch
 from skimage.color import rgb2lab
 
-from course_utils import voc
+from course_utils import viz
+from course_utils.data import voc as vocdata
 
-C = voc.VOC_CLASSES
+C = vocdata.VOC_CLASSES
 
 
 def test_class_names_match_torchvision_metadata_of_every_voc_weight():
@@ -29,11 +30,11 @@ def test_class_names_match_torchvision_metadata_of_every_voc_weight():
 
 
 def test_palette_shape_range_and_read_only():
-    assert voc.VOC_COLORS.shape == (21, 3) and voc.VOC_COLORS.dtype == np.float32
-    assert voc.VOC_COLORS.min() >= 0 and voc.VOC_COLORS.max() <= 1
-    assert (voc.VOC_COLORS[0] == 0).all()  # background is black in a mask
+    assert vocdata.VOC_COLORS.shape == (21, 3) and vocdata.VOC_COLORS.dtype == np.float32
+    assert vocdata.VOC_COLORS.min() >= 0 and vocdata.VOC_COLORS.max() <= 1
+    assert (vocdata.VOC_COLORS[0] == 0).all()  # background is black in a mask
     with pytest.raises(ValueError):
-        voc.VOC_COLORS[1, 0] = 0.5
+        vocdata.VOC_COLORS[1, 0] = 0.5
 
 
 # Machado, Oliveira & Fernandes (2009) simulation matrices, severity 1.0, in linear RGB.
@@ -52,7 +53,7 @@ def _simulate(rgb, m):
 
 
 def test_all_21_colours_are_far_apart_in_cielab():
-    lab = _lab(voc.VOC_COLORS)
+    lab = _lab(vocdata.VOC_COLORS)
     d = np.linalg.norm(lab[:, None] - lab[None], axis=-1) + np.eye(21) * 1e9
     assert d.min() >= 24.0, f"two classes are only {d.min():.1f} dE apart"
 
@@ -67,7 +68,7 @@ CO_OCCURRING = [("person", c) for c in C[1:] if c != "person"] + [
 
 @pytest.mark.parametrize("matrix", [_DEUT, _PROT], ids=["deuteranopia", "protanopia"])
 def test_classes_that_share_photos_stay_apart_for_colour_blind_viewers(matrix):
-    lab = _lab(_simulate(voc.VOC_COLORS.astype(np.float64), matrix))
+    lab = _lab(_simulate(vocdata.VOC_COLORS.astype(np.float64), matrix))
     worst = min((np.linalg.norm(lab[C.index(a)] - lab[C.index(b)]), a, b) for a, b in CO_OCCURRING)
     assert worst[0] >= 15.0, f"{worst[1]} and {worst[2]} are only {worst[0]:.1f} dE apart"
 
@@ -76,28 +77,28 @@ def test_class_shares_counts_sorts_and_filters():
     mask = np.zeros((10, 10), dtype=np.int64)
     mask[:5, :4] = 15  # person: 20 px
     mask[9, :3] = 8  # cat: 3 px
-    shares = voc.class_shares(mask)
+    shares = viz.class_shares(mask)
     assert [s.name for s in shares] == ["__background__", "person", "cat"]
     assert [s.index for s in shares] == [0, 15, 8]
     np.testing.assert_allclose([s.share for s in shares], [0.77, 0.20, 0.03])
     assert abs(sum(s.share for s in shares) - 1) < 1e-12
-    assert [s.name for s in voc.class_shares(mask, min_share=0.05)] == ["__background__", "person"]
+    assert [s.name for s in viz.class_shares(mask, min_share=0.05)] == ["__background__", "person"]
     # torch input, uint8 dtype and a (1, H, W) batch of one give the same answer
-    assert voc.class_shares(torch.from_numpy(mask).to(torch.uint8)[None]) == shares
-    assert voc.legend_labels(shares) == ["__background__  77.0 %", "person  20.0 %", "cat  3.0 %"]
+    assert viz.class_shares(torch.from_numpy(mask).to(torch.uint8)[None]) == shares
+    assert viz.legend_labels(shares) == ["__background__  77.0 %", "person  20.0 %", "cat  3.0 %"]
 
 
 def test_class_shares_ties_are_broken_by_index():
     mask = np.array([[3, 3, 1, 1]])
-    assert [s.index for s in voc.class_shares(mask)] == [1, 3]
+    assert [s.index for s in viz.class_shares(mask)] == [1, 3]
 
 
 def test_colorize_uses_the_palette():
     mask = np.array([[0, 15], [20, 1]])
-    rgb = voc.colorize(mask)
+    rgb = viz.colorize(mask, palette=vocdata.VOC_COLORS)
     assert rgb.shape == (2, 2, 3)
-    np.testing.assert_array_equal(rgb[0, 1], voc.VOC_COLORS[15])
-    np.testing.assert_array_equal(rgb[1, 0], voc.VOC_COLORS[20])
+    np.testing.assert_array_equal(rgb[0, 1], vocdata.VOC_COLORS[15])
+    np.testing.assert_array_equal(rgb[1, 0], vocdata.VOC_COLORS[20])
 
 
 def test_figures_legend_names_and_shares():
@@ -106,10 +107,10 @@ def test_figures_legend_names_and_shares():
     mask = np.zeros((40, 60), dtype=np.int64)
     mask[10:30, 5:25] = 15
     mask[0:10, 40:60] = 12
-    fig, axes, shares = voc.show_segmentation(image, mask, title="test")
+    fig, axes, shares = viz.show_segmentation(image, mask, title="test")
     try:
         legend = axes[2].get_legend()
-        assert [t.get_text() for t in legend.get_texts()] == voc.legend_labels(shares)
+        assert [t.get_text() for t in legend.get_texts()] == viz.legend_labels(shares)
         written = sorted(t.get_text() for t in axes[1].texts)
         assert written == ["dog", "person"]  # background is not written on the mask
         # the name sits inside its region
@@ -136,28 +137,28 @@ def test_figures_legend_names_and_shares():
 )
 def test_bad_masks_are_rejected_with_a_clear_message(bad, err, words):
     with pytest.raises(err, match="mask") as info:
-        voc.class_shares(bad)
+        viz.class_shares(bad)
     assert words in str(info.value)
 
 
 def test_bad_names_colors_and_options():
     mask = np.zeros((2, 2), dtype=np.int64)
     with pytest.raises(TypeError, match="names"):
-        voc.class_shares(mask, names="person")
+        viz.class_shares(mask, names="person")
     with pytest.raises(TypeError, match="names"):
-        voc.class_shares(mask, names=[1, 2])
+        viz.class_shares(mask, names=[1, 2])
     with pytest.raises(ValueError, match="min_share"):
-        voc.class_shares(mask, min_share=1.5)
-    with pytest.raises(ValueError, match="colors"):
-        voc.colorize(mask, colors=np.zeros((3, 4)))
-    with pytest.raises(ValueError, match="colors"):
-        voc.colorize(mask, colors=np.full((21, 3), 2.0))
+        viz.class_shares(mask, min_share=1.5)
+    with pytest.raises(ValueError, match="palette"):
+        viz.colorize(mask, palette=np.zeros((3, 4)))
+    with pytest.raises(ValueError, match="palette"):
+        viz.colorize(mask, palette=np.full((21, 3), 2.0))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        voc.colorize(np.array([[0, 2]]), colors=np.zeros((2, 3)))
+        viz.colorize(np.array([[0, 2]]), palette=np.zeros((2, 3)))
     with pytest.raises(TypeError, match="shares"):
-        voc.legend_labels([("person", 0.5)])
+        viz.legend_labels([("person", 0.5)])
     img = np.zeros((4, 4, 3), dtype=np.uint8)
     with pytest.raises(ValueError, match="match the image"):
-        voc.show_segmentation(img, np.zeros((4, 5), dtype=np.int64))
+        viz.show_segmentation(img, np.zeros((4, 5), dtype=np.int64))
     with pytest.raises(ValueError, match="image"):
-        voc.show_segmentation(np.zeros((3, 4, 4), dtype=np.uint8), np.zeros((4, 4), dtype=np.int64))
+        viz.show_segmentation(np.zeros((3, 4, 4), dtype=np.uint8), np.zeros((4, 4), dtype=np.int64))

@@ -1,11 +1,12 @@
-"""course_utils.features: shapes, units, the meaning of the weight, label-map statistics, bad inputs."""
+"""course_utils.pixel_features and course_utils.labels: shapes, units, the meaning of the weight, label-map statistics, bad inputs."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from course_utils import features as F
+from course_utils import labels as L
+from course_utils import pixel_features as F
 
 
 @pytest.fixture
@@ -68,28 +69,28 @@ def test_rgb_position_features_weight(img):
 
 def test_as_label_map_round_trip(img):
     labels = np.arange(48)
-    m = F.as_label_map(labels, img)
+    m = L.as_label_map(labels, img)
     assert m.shape == (6, 8) and m[1, 0] == 8
 
 
 def test_spatial_spread_single_cluster_and_halves():
     one = np.zeros((40, 40), dtype=np.int64)
     # one cluster over a square: RMS distance to the centre = side/sqrt(6), diagonal = side*sqrt(2)
-    assert F.spatial_spread(one) == pytest.approx(1 / np.sqrt(12), rel=1e-3)
+    assert L.spatial_spread(one) == pytest.approx(1 / np.sqrt(12), rel=1e-3)
     halves = np.zeros((40, 40), dtype=np.int64)
     halves[:, 20:] = 1
     speckle = (np.indices((40, 40)).sum(0) % 2).astype(np.int64)  # checkerboard
-    assert F.spatial_spread(halves) < F.spatial_spread(one)
-    assert F.spatial_spread(speckle) == pytest.approx(F.spatial_spread(one), rel=1e-2)
+    assert L.spatial_spread(halves) < L.spatial_spread(one)
+    assert L.spatial_spread(speckle) == pytest.approx(L.spatial_spread(one), rel=1e-2)
 
 
 def test_components_per_cluster():
     lab = np.zeros((5, 5), dtype=np.int64)
     lab[0, 0] = lab[4, 4] = lab[0, 4] = 2  # three isolated pixels of cluster 2
     lab[2, 1:4] = 1  # one bar
-    np.testing.assert_array_equal(F.components_per_cluster(lab), [1, 1, 3])
+    np.testing.assert_array_equal(L.components_per_cluster(lab), [1, 1, 3])
     checker = (np.indices((4, 4)).sum(0) % 2).astype(np.int64)
-    np.testing.assert_array_equal(F.components_per_cluster(checker), [8, 8])
+    np.testing.assert_array_equal(L.components_per_cluster(checker), [8, 8])
 
 
 # --- bad inputs: the message names the argument and says what was given --------------------
@@ -108,9 +109,9 @@ def test_components_per_cluster():
         (lambda: F.position_features((4, 5), scale="cm"), r"scale: .*'cm'"),
         (lambda: F.rgb_position_features(np.zeros((4, 4, 3)), -1.0), r"weight: .*>= 0.0, got -1.0"),
         (lambda: F.rgb_position_features(np.zeros((4, 4, 3)), float("nan")), r"weight: .*finite.*nan"),
-        (lambda: F.as_label_map(np.zeros(10, np.int64), (3, 4)), r"labels: .*3\*4 = 12, got 10"),
-        (lambda: F.spatial_spread(np.zeros((3, 3))), r"label_map: .*integer.*float64"),
-        (lambda: F.components_per_cluster(np.zeros(9, np.int64)), r"label_map: .*2 dimensions.*\(9,\)"),
+        (lambda: L.as_label_map(np.zeros(10, np.int64), (3, 4)), r"labels: .*3\*4 = 12, got 10"),
+        (lambda: L.spatial_spread(np.zeros((3, 3))), r"label_map: .*integer.*float64"),
+        (lambda: L.components_per_cluster(np.zeros(9, np.int64)), r"label_map: .*2 dimensions.*\(9,\)"),
     ],
 )
 def test_bad_inputs_name_the_argument(call, pattern):

@@ -10,14 +10,19 @@ the widget with an output area and calls a function of yours on every uploaded p
 """
 from __future__ import annotations
 
+import contextlib
+import html
 import io
-from typing import Any, Callable
+import traceback
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from .validation import describe_value
+from ._validate import check_int, describe_value
 
-__all__ = ["images_from_upload", "decode_image", "upload_box"]
+__all__ = ["figure_png", "explorer", "images_from_upload", "decode_image", "upload_box"]
+
 
 
 def decode_image(data: bytes | bytearray | memoryview, name: str = "upload") -> np.ndarray:
@@ -100,3 +105,71 @@ def upload_box(on_image: Callable[[str, np.ndarray], Any], description: str = "U
 
     button.observe(_changed, names="value")
     return widgets.VBox([button, out])
+
+
+def figure_png(fig, dpi: int = 96) -> bytes:
+    """Render a matplotlib figure to PNG bytes and close it (so the notebook does not show it twice)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    if not isinstance(fig, Figure):
+        raise TypeError(
+            f"fig: expected a matplotlib Figure, got {describe_value(fig)}"
+            + (" (the draw function must `return fig`, not call plt.show())" if fig is None else "")
+        )
+    check_int(dpi, "dpi", min_value=10)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def explorer(draw: Callable, *, dpi: int = 80, **controls):
+    """A live figure with controls: ``draw(**values)`` returns a matplotlib Figure, redrawn on change.
+
+    ``controls`` maps each keyword of ``draw`` to an ipywidgets control (slider, dropdown...).
+    The figure is shown as an ``ipywidgets.Image`` (PNG) and printed text in an ``HTML`` box: no
+    ``Output`` widget, so the notebook executes the same way in Jupyter, Colab, nbval and the
+    book build. Sliders redraw on release (``continuous_update=False``). Returns the ``VBox``.
+    """
+    import ipywidgets as widgets
+
+    if not callable(draw):
+        raise TypeError(f"draw: expected a function that returns a matplotlib Figure, got {describe_value(draw)}")
+    if not controls:
+        raise ValueError("controls: expected at least one keyword=widget pair, got none")
+    for name, control in controls.items():
+        if not isinstance(control, widgets.ValueWidget):
+            raise TypeError(
+                f"{name}: expected an ipywidgets control with a .value (e.g. widgets.IntSlider), "
+                f"got {describe_value(control)}"
+            )
+        if hasattr(control, "continuous_update"):
+            control.continuous_update = False
+        if not control.description:
+            control.description = name
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+    text = widgets.HTML()
+
+    import matplotlib.pyplot as plt
+
+    def redraw(_change=None):
+        values = {name: control.value for name, control in controls.items()}
+        out = io.StringIO()
+        open_before = set(plt.get_fignums())
+        try:
+            with contextlib.redirect_stdout(out):
+                image.value = figure_png(draw(**values), dpi=dpi)
+        except Exception:  # shown in the widget: a callback's exception would otherwise vanish
+            out.write(traceback.format_exc())
+            for num in set(plt.get_fignums()) - open_before:  # a half-drawn figure is not left open
+                plt.close(num)
+        printed = out.getvalue()
+        text.value = f"<pre>{html.escape(printed)}</pre>" if printed else ""
+
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
+                         image, text])
+

@@ -1,4 +1,4 @@
-"""Tests of course_utils.models: local weights folder, cache, offline fallback, clear errors, no hangs."""
+"""Tests of course_utils.pretrained: local weights folder, cache, offline fallback, clear errors, no hangs."""
 from __future__ import annotations
 
 import socket
@@ -7,13 +7,13 @@ import time
 import pytest
 import torch
 
-from course_utils import models
+from course_utils import pretrained
 
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, tmp_path):
     """No weights folder, an empty torch hub cache, downloads allowed unless a test says otherwise."""
-    monkeypatch.delenv(models.ENV_WEIGHTS_DIR, raising=False)
+    monkeypatch.delenv(pretrained.ENV_WEIGHTS_DIR, raising=False)
     monkeypatch.setenv("COURSE_OFFLINE", "0")
     hub = tmp_path / "hub"
     hub.mkdir()
@@ -23,7 +23,7 @@ def isolated(monkeypatch, tmp_path):
 
 def _random_state_dict(name: str, seed: int) -> dict:
     """A state dict with the right keys and shapes but values unlike the loader's seed-0 model."""
-    net = models._build(name, seed)
+    net = pretrained._build(name, seed)
     g = torch.Generator().manual_seed(seed)
     return {k: (torch.randn(v.shape, generator=g) if v.is_floating_point() else v.clone())
             for k, v in net.state_dict().items()}
@@ -31,21 +31,21 @@ def _random_state_dict(name: str, seed: int) -> dict:
 
 def test_supported_names_and_weights_metadata():
     for name in ("resnet18", "deeplabv3_mobilenet_v3_large", "deeplabv3_resnet50", "fcn_resnet50"):
-        assert name in models.SUPPORTED
-        w = models.weights_for(name)
-        assert models.weights_filename(name) == w.url.rsplit("/", 1)[-1]
-    assert models.weights_filename("resnet18") == "resnet18-f37072fd.pth"
-    assert models.weights_for("resnet18").meta["num_params"] == 11_689_512
-    assert len(models.weights_for("deeplabv3_resnet50").meta["categories"]) == 21
+        assert name in pretrained.SUPPORTED
+        w = pretrained.weights_for(name)
+        assert pretrained.weights_filename(name) == w.url.rsplit("/", 1)[-1]
+    assert pretrained.weights_filename("resnet18") == "resnet18-f37072fd.pth"
+    assert pretrained.weights_for("resnet18").meta["num_params"] == 11_689_512
+    assert len(pretrained.weights_for("deeplabv3_resnet50").meta["categories"]) == 21
 
 
 def test_loads_local_weights_file(monkeypatch, tmp_path, capsys):
     sd = _random_state_dict("resnet18", seed=123)
     wdir = tmp_path / "weights"
     wdir.mkdir()
-    torch.save(sd, wdir / models.weights_filename("resnet18"))
-    monkeypatch.setenv(models.ENV_WEIGHTS_DIR, str(wdir))
-    net = models.load("resnet18")
+    torch.save(sd, wdir / pretrained.weights_filename("resnet18"))
+    monkeypatch.setenv(pretrained.ENV_WEIGHTS_DIR, str(wdir))
+    net = pretrained.load("resnet18")
     assert net.pretrained is True
     assert not net.training
     assert next(net.parameters()).device.type == "cpu"
@@ -64,9 +64,9 @@ def test_local_weights_for_segmentation_model(monkeypatch, tmp_path):
     name = "deeplabv3_mobilenet_v3_large"
     sd = _random_state_dict(name, seed=7)
     assert any(k.startswith("aux_classifier") for k in sd)  # aux_loss matches torchvision's weights
-    torch.save(sd, tmp_path / models.weights_filename(name))
-    monkeypatch.setenv(models.ENV_WEIGHTS_DIR, str(tmp_path))
-    net = models.load(name, verbose=False)
+    torch.save(sd, tmp_path / pretrained.weights_filename(name))
+    monkeypatch.setenv(pretrained.ENV_WEIGHTS_DIR, str(tmp_path))
+    net = pretrained.load(name, verbose=False)
     assert net.pretrained is True
     for k, v in net.state_dict().items():
         assert torch.equal(v, sd[k]), k
@@ -78,8 +78,8 @@ def test_local_weights_for_segmentation_model(monkeypatch, tmp_path):
 def test_torch_hub_cache_is_used(isolated):
     sd = _random_state_dict("resnet18", seed=5)
     (isolated / "checkpoints").mkdir()
-    torch.save(sd, isolated / "checkpoints" / models.weights_filename("resnet18"))
-    net = models.load("resnet18", verbose=False)
+    torch.save(sd, isolated / "checkpoints" / pretrained.weights_filename("resnet18"))
+    net = pretrained.load("resnet18", verbose=False)
     assert net.pretrained is True
     assert "cache" in net.load_note
     assert torch.equal(net.fc.weight, sd["fc.weight"])
@@ -91,82 +91,82 @@ def test_offline_returns_seeded_random_model_with_loud_message(monkeypatch, caps
     def no_download(*a, **k):  # offline must not even try
         raise AssertionError("a download was attempted in offline mode")
 
-    monkeypatch.setattr(models, "_reachable", no_download)
-    monkeypatch.setattr(models, "_download", no_download)
+    monkeypatch.setattr(pretrained, "_reachable", no_download)
+    monkeypatch.setattr(pretrained, "_download", no_download)
     before = torch.random.get_rng_state()
-    net = models.load("resnet18", seed=3)
+    net = pretrained.load("resnet18", seed=3)
     assert torch.equal(torch.random.get_rng_state(), before)  # caller's RNG untouched
     out = capsys.readouterr().out
     assert net.pretrained is False
     assert "resnet18" in out and "RANDOMLY INITIALISED" in out
-    assert "COURSE_OFFLINE=1" in out and "will NOT see" in out and models.ENV_WEIGHTS_DIR in out
+    assert "COURSE_OFFLINE=1" in out and "will NOT see" in out and pretrained.ENV_WEIGHTS_DIR in out
     assert "COURSE_OFFLINE=1" in net.load_note
     assert not net.training
     # seeded: same seed, same weights; another seed, other weights
-    again = models.load("resnet18", seed=3, verbose=False)
-    other = models.load("resnet18", seed=4, verbose=False)
+    again = pretrained.load("resnet18", seed=3, verbose=False)
+    other = pretrained.load("resnet18", seed=4, verbose=False)
     assert torch.equal(net.conv1.weight, again.conv1.weight)
     assert not torch.equal(net.conv1.weight, other.conv1.weight)
     assert capsys.readouterr().out == ""  # verbose=False prints nothing
 
 
 def test_pretrained_false_never_looks_for_weights(monkeypatch, tmp_path):
-    (tmp_path / models.weights_filename("resnet18")).write_bytes(b"garbage")
-    monkeypatch.setenv(models.ENV_WEIGHTS_DIR, str(tmp_path))
-    net = models.load("resnet18", pretrained=False, verbose=False)
+    (tmp_path / pretrained.weights_filename("resnet18")).write_bytes(b"garbage")
+    monkeypatch.setenv(pretrained.ENV_WEIGHTS_DIR, str(tmp_path))
+    net = pretrained.load("resnet18", pretrained=False, verbose=False)
     assert net.pretrained is False and "pretrained=False" in net.load_note
 
 
 def test_corrupt_file_gives_clear_error(monkeypatch, tmp_path):
-    fname = models.weights_filename("resnet18")
+    fname = pretrained.weights_filename("resnet18")
     sd = _random_state_dict("resnet18", seed=1)
     torch.save(sd, tmp_path / fname)
     data = (tmp_path / fname).read_bytes()
     (tmp_path / fname).write_bytes(data[: len(data) // 3])  # truncated download
-    monkeypatch.setenv(models.ENV_WEIGHTS_DIR, str(tmp_path))
-    with pytest.raises(models.WeightsFileError) as err:
-        models.load("resnet18", verbose=False)
+    monkeypatch.setenv(pretrained.ENV_WEIGHTS_DIR, str(tmp_path))
+    with pytest.raises(pretrained.WeightsFileError) as err:
+        pretrained.load("resnet18", verbose=False)
     msg = str(err.value)
     assert fname in msg and "corrupt" in msg and "download it again" in msg
 
 
 def test_garbage_file_gives_clear_error(monkeypatch, tmp_path):
-    (tmp_path / models.weights_filename("resnet18")).write_bytes(b"not a checkpoint at all")
-    monkeypatch.setenv(models.ENV_WEIGHTS_DIR, str(tmp_path))
-    with pytest.raises(models.WeightsFileError, match="could not be read as a PyTorch state dict"):
-        models.load("resnet18", verbose=False)
+    (tmp_path / pretrained.weights_filename("resnet18")).write_bytes(b"not a checkpoint at all")
+    monkeypatch.setenv(pretrained.ENV_WEIGHTS_DIR, str(tmp_path))
+    with pytest.raises(pretrained.WeightsFileError, match="could not be read as a PyTorch state dict"):
+        pretrained.load("resnet18", verbose=False)
 
 
 def test_mismatched_file_gives_clear_error(monkeypatch, tmp_path):
     # the weights of another model saved under resnet18's name
-    other = models._build("deeplabv3_mobilenet_v3_large", 0).state_dict()
-    torch.save(other, tmp_path / models.weights_filename("resnet18"))
-    monkeypatch.setenv(models.ENV_WEIGHTS_DIR, str(tmp_path))
-    with pytest.raises(models.WeightsFileError) as err:
-        models.load("resnet18", verbose=False)
+    other = pretrained._build("deeplabv3_mobilenet_v3_large", 0).state_dict()
+    torch.save(other, tmp_path / pretrained.weights_filename("resnet18"))
+    monkeypatch.setenv(pretrained.ENV_WEIGHTS_DIR, str(tmp_path))
+    with pytest.raises(pretrained.WeightsFileError) as err:
+        pretrained.load("resnet18", verbose=False)
     msg = str(err.value)
     assert "does not fit" in msg and "missing keys" in msg and "unexpected keys" in msg
 
 
 def test_wrong_shape_and_checkpoint_wrapper(monkeypatch, tmp_path):
-    fname = models.weights_filename("resnet18")
+    fname = pretrained.weights_filename("resnet18")
     sd = _random_state_dict("resnet18", seed=1)
     sd["fc.weight"] = torch.zeros(10, 512)
     torch.save(sd, tmp_path / fname)
-    monkeypatch.setenv(models.ENV_WEIGHTS_DIR, str(tmp_path))
-    with pytest.raises(models.WeightsFileError, match=r"wrong shape.*fc\.weight"):
-        models.load("resnet18", verbose=False)
+    monkeypatch.setenv(pretrained.ENV_WEIGHTS_DIR, str(tmp_path))
+    with pytest.raises(pretrained.WeightsFileError, match=r"wrong shape.*fc\.weight"):
+        pretrained.load("resnet18", verbose=False)
     torch.save({"state_dict": {"a": torch.zeros(1)}, "epoch": 3}, tmp_path / fname)
-    with pytest.raises(models.WeightsFileError, match="training checkpoint"):
-        models.load("resnet18", verbose=False)
+    with pytest.raises(pretrained.WeightsFileError, match="training checkpoint"):
+        pretrained.load("resnet18", verbose=False)
 
 
 def test_weights_dir_without_file_falls_back(monkeypatch, tmp_path, capsys):
-    monkeypatch.setenv(models.ENV_WEIGHTS_DIR, str(tmp_path))
+    monkeypatch.setenv(pretrained.ENV_WEIGHTS_DIR, str(tmp_path))
     monkeypatch.setenv("COURSE_OFFLINE", "1")
-    net = models.load("resnet18")
+    net = pretrained.load("resnet18")
     assert net.pretrained is False
-    assert f"has no file {models.weights_filename('resnet18')}" in capsys.readouterr().out
+    assert f"has no file {pretrained.weights_filename('resnet18')}" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -181,7 +181,7 @@ def test_weights_dir_without_file_falls_back(monkeypatch, tmp_path, capsys):
 )
 def test_bad_arguments(kwargs, exc, text):
     with pytest.raises(exc, match=text):
-        models.load(**kwargs)
+        pretrained.load(**kwargs)
 
 
 def test_real_download_attempt_fails_fast_without_network(capsys):
@@ -195,7 +195,7 @@ def test_real_download_attempt_fails_fast_without_network(capsys):
     except OSError:
         pass
     t0 = time.perf_counter()
-    net = models.load("resnet18", timeout=3.0)
+    net = pretrained.load("resnet18", timeout=3.0)
     elapsed = time.perf_counter() - t0
     assert net.pretrained is False
     assert elapsed < 10.0, f"gave up only after {elapsed:.1f} s"
@@ -211,7 +211,7 @@ def test_hanging_name_lookup_is_abandoned_within_timeout(monkeypatch):
 
     monkeypatch.setattr(socket, "create_connection", hang)
     t0 = time.perf_counter()
-    net = models.load("resnet18", timeout=1.0, verbose=False)
+    net = pretrained.load("resnet18", timeout=1.0, verbose=False)
     elapsed = time.perf_counter() - t0
     assert net.pretrained is False
     assert elapsed < 5.0, f"gave up only after {elapsed:.1f} s"
@@ -220,13 +220,13 @@ def test_hanging_name_lookup_is_abandoned_within_timeout(monkeypatch):
 
 def test_download_error_after_reachable_server_falls_back(monkeypatch):
     """Server reachable but the download itself fails (e.g. stalled socket, bad checksum)."""
-    monkeypatch.setattr(models, "_reachable", lambda url, timeout: None)
+    monkeypatch.setattr(pretrained, "_reachable", lambda url, timeout: None)
 
     def stalled(weights, timeout, progress):
         raise socket.timeout("timed out")
 
-    monkeypatch.setattr(models, "_download", stalled)
-    net = models.load("resnet18", verbose=False)
+    monkeypatch.setattr(pretrained, "_download", stalled)
+    net = pretrained.load("resnet18", verbose=False)
     assert net.pretrained is False and "timed out" in net.load_note
 
 
@@ -239,10 +239,10 @@ def test_download_success_path_uses_torchvision_weights_api(monkeypatch):
         assert socket.getdefaulttimeout() == 2.0  # the socket timeout is in force during the download
         return sd
 
-    monkeypatch.setattr(models, "_reachable", lambda url, timeout: None)
-    monkeypatch.setattr(type(models.weights_for("resnet18")), "get_state_dict", fake_get_state_dict)
+    monkeypatch.setattr(pretrained, "_reachable", lambda url, timeout: None)
+    monkeypatch.setattr(type(pretrained.weights_for("resnet18")), "get_state_dict", fake_get_state_dict)
     before = socket.getdefaulttimeout()
-    net = models.load("resnet18", timeout=2.0, verbose=False)
+    net = pretrained.load("resnet18", timeout=2.0, verbose=False)
     assert socket.getdefaulttimeout() == before  # restored
     assert net.pretrained is True and "downloaded" in net.load_note
     assert calls.get("check_hash") is True and calls.get("weights_only") is True

@@ -2,7 +2,7 @@
 
 Usage in a lesson (a cell tagged ``check``)::
 
-    checks.run("Exercise 1.1", lambda: checks.close(my_centres, ref_centres, "centres", atol=1e-4))
+    exercises.run("Exercise 1.1", lambda: exercises.close(my_centres, ref_centres, "centres", atol=1e-4))
 
 * a correct answer prints ``PASSED``;
 * an answer whose code still raises ``NotImplementedError`` (the student stub) prints

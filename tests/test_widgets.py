@@ -1,4 +1,4 @@
-"""course_utils.upload: both ipywidgets FileUpload formats, the widget callback, bad uploads."""
+"""course_utils.widgets: both ipywidgets FileUpload formats, the widget callback, bad uploads."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from course_utils import upload
+from course_utils import widgets as upload
 
 
 def _png(arr: np.ndarray, fmt: str = "PNG") -> bytes:

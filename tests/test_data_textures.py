@@ -1,11 +1,12 @@
-"""Tests of course_utils.dense: the texture mosaic whose regions colour cannot separate."""
+"""Tests of course_utils.data.textures: the texture mosaic whose regions colour cannot separate."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from course_utils import clustering, dense
+from course_utils import clustering
+from course_utils.data import textures as dense
 
 
 @pytest.mark.parametrize("size", [64, 200])

@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.embeddings import as_rgb, downsample_labels, seeded_mean_shift
+from course_utils.clustering import seeded_mean_shift
+from course_utils.labels import downsample_labels
+from course_utils.viz import as_rgb
 
 
 def test_downsample_keeps_pure_blocks_and_ignores_mixed_ones():

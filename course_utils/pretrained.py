@@ -2,8 +2,8 @@
 
 One call, used by every lesson that needs a trained network::
 
-    from course_utils import models
-    net = models.load("resnet18")          # eval mode, on the CPU
+    from course_utils import pretrained
+    net = pretrained.load("resnet18")          # eval mode, on the CPU
     net.pretrained                         # True only if real weights were loaded
     net.weights                            # e.g. ResNet18_Weights.IMAGENET1K_V1 (.meta, .transforms())
     net.load_note                          # where the weights came from, or why there are none
@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from .validation import check_float, check_int, describe_value
+from ._validate import check_float, check_int, describe_value
 
 __all__ = ["SUPPORTED", "WeightsFileError", "load", "weights_for", "weights_filename", "ENV_WEIGHTS_DIR"]
 

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 __all__ = [
+    "shape_hw",
     "describe_value",
     "check_image",
     "check_int",
@@ -142,3 +143,28 @@ def check_labels(x: Any, name: str, *, ndim: int | None = None) -> np.ndarray:
     if not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == bool):
         raise TypeError(f"{name}: expected integer labels, got dtype {arr.dtype}")
     return arr
+
+
+def shape_hw(shape_or_image: Any, name: str = "shape_or_image") -> tuple[int, int]:
+    """(H, W) from an (H, W) / (H, W, C) shape tuple or from an image array (numpy or torch)."""
+    if isinstance(shape_or_image, (tuple, list)):
+        if len(shape_or_image) not in (2, 3):
+            raise ValueError(
+                f"{name}: expected a shape (H, W) or (H, W, C), got a {len(shape_or_image)}-element "
+                f"shape {tuple(shape_or_image)!r}"
+            )
+        h = check_int(shape_or_image[0], f"{name}[0] (H)", min_value=1)
+        w = check_int(shape_or_image[1], f"{name}[1] (W)", min_value=1)
+        return h, w
+    shape = getattr(shape_or_image, "shape", None)
+    if shape is None:
+        raise TypeError(f"{name}: expected an (H, W) shape or an image array, got {describe_value(shape_or_image)}")
+    if len(shape) == 3 and shape[-1] == 3:
+        check_image(shape_or_image, name)  # also rejects NaN, values outside [0, 1], ...
+        return int(shape[0]), int(shape[1])
+    if len(shape) == 2:
+        if 0 in tuple(shape):
+            raise ValueError(f"{name}: expected a non-empty array, got shape {tuple(shape)}")
+        return int(shape[0]), int(shape[1])
+    check_image(shape_or_image, name)  # raises the informative message (CHW, RGBA, ...)
+    raise AssertionError("unreachable")  # pragma: no cover

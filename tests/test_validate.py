@@ -1,11 +1,11 @@
-"""course_utils.validation: accepted inputs pass through; bad ones get messages naming the argument."""
+"""course_utils._validate: accepted inputs pass through; bad ones get messages naming the argument."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 import torch
 
-from course_utils import validation as V
+from course_utils import _validate as V
 
 
 def test_check_image_accepts_uint8_float_and_torch():

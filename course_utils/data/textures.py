@@ -1,4 +1,4 @@
-"""Helpers for lesson 3 (dense features) that are not the lesson's point.
+"""Texture mosaics (lesson 3): regions that differ only in texture, from textures shipped with scikit-image.
 
 * :func:`texture_mosaic` -- a test image whose regions differ only in *texture*: real textures that
   ship with scikit-image (brick, grass, gravel), each remapped so that every region has the same
@@ -9,13 +9,14 @@
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-from .validation import check_array, check_int, describe_value
+from .._validate import check_array, check_int, describe_value
+from ._base import SyntheticDataset
 
-__all__ = ["TEXTURES", "mosaic_layout", "texture_mosaic"]
+__all__ = ["TEXTURES", "TextureMosaics", "mosaic_layout", "texture_mosaic"]
 
 #: Grayscale 512x512 textures in ``skimage.data`` that need no download.
 TEXTURES = ("brick", "grass", "gravel")
@@ -105,3 +106,30 @@ def texture_mosaic(
     gray /= 255.0
     image = np.clip(gray[..., None] * tint_arr[None, None, :], 0.0, 1.0)
     return np.round(image * 255).astype(np.uint8), layout, names
+
+
+class TextureMosaics(SyntheticDataset):
+    """Texture mosaics as a dataset: item ``i`` is :func:`texture_mosaic` with crops drawn from its own stream.
+
+    Args:
+        n_items: number of mosaics.
+        size: side of the square mosaics in pixels (16..512).
+        split: ``"train"`` or ``"test"`` (disjoint random streams).
+        seed: base seed.
+        textures: 2 or 3 names from :data:`TEXTURES`.
+
+    Items: ``(image (3, H, W) float32 in [0, 1], layout (H, W) int64)``; ``class_names`` are the textures.
+    """
+
+    STREAM = 9_000
+
+    def __init__(self, n_items: int, size: int = 128, split: str = "train", seed: int = 0,
+                 textures: Sequence[str] = TEXTURES):
+        super().__init__(n_items, split, seed)
+        self.size = check_int(size, "size", min_value=16, max_value=512)
+        texture_mosaic(16, textures)  # validates the names
+        self.class_names = tuple(textures)
+
+    def _make(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        image, layout, _ = texture_mosaic(self.size, self.class_names, seed=int(rng.integers(2**31)))
+        return image.astype(np.float32) / 255.0, layout

@@ -1,0 +1,51 @@
+"""How a lesson reports what it computed: values glued into the text, checked claims.
+
+``glue`` writes the same display message as ``myst_nb.glue`` (a mime bundle whose metadata names
+the value), so the book's ``{glue:text}`name``` roles read it, without needing myst-nb installed
+(Colab has no myst-nb).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["GLUE_PREFIX", "glue", "claim"]
+
+#: Mime-type prefix myst-nb uses for glued values that are not displayed.
+GLUE_PREFIX = "application/papermill.record/"
+
+
+def glue(name: str, value: Any, display: bool = True) -> None:
+    """Record ``value`` under ``name`` for the book's ``{glue:text}`` roles (myst-nb compatible).
+
+    Args:
+        name: the key the Markdown refers to, e.g. ``"sbd_learned"``.
+        value: any object; its display representations are stored.
+        display: also show the value in the cell output (Jupyter, Colab).
+
+    Raises:
+        TypeError: if ``name`` is not a non-empty string.
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name: expected a non-empty str, got {name!r}")
+    from IPython.core.formatters import format_display_data
+    from IPython.display import display as ipy_display
+
+    bundle, metadata = format_display_data(value)
+    prefix = "" if display else GLUE_PREFIX
+    metadata["scrapbook"] = {"name": name, "mime_prefix": prefix}
+    ipy_display({prefix + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)
+
+
+def claim(condition: Any, statement: str) -> None:
+    """Check a statement the lesson's text makes; raise with that statement if it is false.
+
+    Args:
+        condition: truthy when the statement holds.
+        statement: the sentence of the text being checked, e.g. ``"k-means on RGB scores ARI < 0.1"``.
+
+    Raises:
+        AssertionError: ``"The text says: <statement>, but this run disagrees"``.
+    """
+    if not bool(condition):
+        raise AssertionError(f"The text says: {statement}, but this run disagrees")
