@@ -51,6 +51,7 @@ def with_metadata(nb: dict) -> dict:
                 old = md.get("exercise") if isinstance(md.get("exercise"), dict) else {}
                 points = old.get("points", 1) if old.get("id") == current else 1
                 md["exercise"] = {"id": current, "points": points}
+                cell["metadata"] = dict(sorted(md.items()))  # the key order Jupyter writes
                 continue
             if _HEADING_RE.search(src):
                 current = None
@@ -58,6 +59,7 @@ def with_metadata(nb: dict) -> dict:
             md.pop("exercise", None)
         else:
             md["exercise"] = {"id": current}
+            cell["metadata"] = dict(sorted(md.items()))
     return nb
 
 
