@@ -14,7 +14,7 @@ export COURSE_FAST
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test install install-browser test-unit test-notebooks test-book test-site book-then-site linkcheck-external clean assign
+.PHONY: book test install install-browser test-unit test-notebooks test-book test-site book-then-site linkcheck-external clean assign grade
 
 $(VENV)/.installed: pyproject.toml requirements/constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -89,6 +89,14 @@ linkcheck-external: install
 
 assign: install
 	$(PY) -m course_utils.assign build --out dist/
+
+# Grade a class: make grade LESSON=01 SUBMISSIONS="submissions/*.ipynb" [OUT=grades] [SANDBOX=1]
+# This RUNS THE STUDENTS' CODE: do it in a container or a VM (see book/instructors.md, "Grading a class").
+OUT ?= grades
+grade: install
+	@if [ -z "$(LESSON)" ] || [ -z "$(SUBMISSIONS)" ]; then \
+	  echo "usage: make grade LESSON=NN SUBMISSIONS='folder/*.ipynb' [OUT=grades] [SANDBOX=1]" >&2; exit 2; fi
+	$(PY) -m course_utils.assign grade $(SUBMISSIONS) --lesson $(LESSON) --out $(OUT) $(if $(filter 1,$(SANDBOX)),--sandbox)
 
 clean:
 	rm -rf _build dist .pytest_cache
