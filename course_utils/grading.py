@@ -228,8 +228,8 @@ def _execute(nb: dict, inserted: dict[int, str], workdir: Path, cell_timeout: fl
     deadline = time.monotonic() + wall_limit
     prefix = sandbox_prefix(workdir) if sandbox else []
     client = NotebookClient(node, kernel_manager_class=_kernel_manager_class(prefix), allow_errors=True,
-                            interrupt_on_timeout=True, record_timing=False, shutdown_kernel="immediate",
-                            startup_timeout=60, iopub_timeout=2,
+                            interrupt_on_timeout=True, record_timing=False, coalesce_streams=True,
+                            shutdown_kernel="immediate", startup_timeout=60, iopub_timeout=2,
                             error_on_timeout={"ename": "GradingTimeout", "evalue": "", "traceback": []})
     client.timeout_func = lambda cell: max(1, int(min(cell_timeout, deadline - time.monotonic()) + 0.999))
     replies: dict[int, dict] = {}
