@@ -331,23 +331,25 @@ def grade_submission(path: Path, source: dict, *, cell_timeout: float = 300, wal
     def every(verdict: str, message: str) -> list[Result]:
         return [Result(student, eid, 0, p, verdict, message) for eid, p in points.items()]
 
+    import nbformat
+
     try:
         sub = json.loads(Path(path).read_text(encoding="utf-8"))
         if not isinstance(sub, dict) or not isinstance(sub.get("cells"), list):
             raise ValueError("no list of cells")
-    except (ValueError, UnicodeDecodeError) as exc:
-        return every(Verdict.INVALID, f"the file is not a readable Jupyter notebook ({exc}); download it again "
-                     "with File > Download (.ipynb) and submit that file"), []
-    why = _wrong_lesson(sub, source, list(points))
+        why = _wrong_lesson(sub, source, list(points))
+        if not why:
+            nb, inserted = graded_notebook(sub, source)
+            nbformat.reads(json.dumps(nb), as_version=4)  # cells of the wrong structure fail here
+            present = {i for i in exercise_ids(sub) if i}
+    except (ValueError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as exc:
+        return every(Verdict.INVALID, f"the file is not a readable Jupyter notebook ({type(exc).__name__}: {exc}); "
+                     "download it again with File > Download (.ipynb) and submit that file"), []
     if why:
         return every(Verdict.WRONG_LESSON, why), []
-    nb, inserted = graded_notebook(sub, source)
-    present = {i for i in exercise_ids(sub) if i}
     with tempfile.TemporaryDirectory(prefix=f"grade-{student}-") as tmp:
         run = _execute(nb, inserted, Path(tmp).resolve(), cell_timeout, wall_limit, sandbox)
         if keep is not None:
-            import nbformat
-
             keep.mkdir(parents=True, exist_ok=True)
             nbformat.write(run.notebook, keep / f"{student}.ipynb")
     results = []
@@ -381,7 +383,7 @@ def grade(submissions: Iterable[Path], source_path: Path, out: Path, *, cell_tim
     if sandbox:
         sandbox_prefix(Path("/"))  # fail before any work when bwrap is missing
     source = json.loads(Path(source_path).read_text(encoding="utf-8"))
-    lesson_exercises(source)
+    graded_notebook(assign.student_version(source), source)  # the source's metadata and checks are complete
     out = Path(out)
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     results: list[Result] = []

@@ -265,3 +265,12 @@ def test_help_warns_that_submissions_run_code(capsys):
         assign.main(["grade", "--help"])
     out = capsys.readouterr().out
     assert "submissions execute arbitrary code" in out and "container or a virtual machine" in out
+
+
+@pytest.mark.parametrize("content", ['{"cells": "none"}', '{"cells": [5]}', "[1, 2]", "\xff\xfe"])
+def test_a_broken_notebook_is_reported_without_running(tmp_path, content):
+    p = tmp_path / "broken.ipynb"
+    p.write_bytes(content.encode("latin-1"))
+    rows, errors = grading.grade_submission(p, synthetic_lesson(1))
+    assert [(r.verdict, r.points, r.max_points) for r in rows] == [("invalid notebook", 0, p) for p in (1, 2, 1)]
+    assert rows[0].message.startswith("the file is not a readable Jupyter notebook") and errors == []
