@@ -14,7 +14,7 @@ export COURSE_FAST
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book test install install-browser test-unit test-notebooks test-book test-site book-then-site linkcheck-external clean assign grade
+.PHONY: book test lint format install install-browser test-unit test-notebooks test-book test-site book-then-site linkcheck-external clean assign grade
 
 $(VENV)/.installed: pyproject.toml requirements/constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,7 @@ book: install
 # --output-sync prints each half's output in one block when it ends.
 test:
 	@$(call timed,$(MAKE) --no-print-directory -j2 --output-sync=target install install-browser,install)
+	@$(call timed,$(MAKE) --no-print-directory lint,ruff check + ruff format --check)
 	@$(call timed,$(MAKE) --no-print-directory test-notebooks,nbval over notebooks/)
 	@$(call timed,$(MAKE) --no-print-directory -j2 --output-sync=target test-unit book-then-site,unit tests beside book build + site tests)
 	@echo "All course tests passed."
@@ -47,6 +48,15 @@ book-then-site:
 
 # $(call timed,COMMAND,LABEL): run COMMAND, print how long it took, keep its exit status.
 timed = start=$$(date +%s); $(1); rc=$$?; echo "[time] $(2): $$(( $$(date +%s) - start )) s"; exit $$rc
+
+# The package, tests and scripts follow one style (pyproject.toml [tool.ruff]); `make format` applies it.
+lint: install
+	$(VENV)/bin/ruff check course_utils tests scripts benchmarks conftest.py
+	$(VENV)/bin/ruff format --check course_utils tests scripts benchmarks conftest.py
+
+format: install
+	$(VENV)/bin/ruff check --fix course_utils tests scripts benchmarks conftest.py
+	$(VENV)/bin/ruff format course_utils tests scripts benchmarks conftest.py
 
 # Notebooks run one at a time: two kernels started at once by different processes can race for
 # the same TCP ports (a kernel then waits forever), and a lesson is timed on both cores.

@@ -109,8 +109,24 @@ def test_pyproject_is_loose_enough_for_colab():
         assert "<" not in by_name[pinned] and "==" not in by_name[pinned], by_name[pinned]
     assert by_name["ipywidgets"].replace(" ", "") == "ipywidgets>=7.7,<9"
     assert not any("==" in d for d in deps), "exact pins belong in requirements/constraints.txt"
-    lock = _pins(ROOT / "requirements" / "constraints.txt")
-    assert lock["torch"] == "2.14.1" and lock["torchvision"] == "0.29.1"
+
+
+def test_constraints_satisfy_the_bounds_of_pyproject():
+    """Every dependency (core and extras) is pinned in constraints.txt at a version its bounds allow."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = [Requirement(d) for d in project["dependencies"]]
+    reqs += [Requirement(d) for extra in project["optional-dependencies"].values() for d in extra]
+    lock = {canonicalize_name(k): v for k, v in _pins(ROOT / "requirements" / "constraints.txt").items()}
+    for req in reqs:
+        name = canonicalize_name(req.name)
+        assert name in lock, f"{req.name} is a dependency but constraints.txt does not pin it"
+        assert req.specifier.contains(lock[name], prereleases=True), (
+            f"constraints.txt pins {req.name}=={lock[name]}, outside pyproject's bounds {req.specifier}")
 
 
 def test_ci_runs_the_readme_test_command():

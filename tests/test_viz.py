@@ -9,8 +9,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from course_utils import viz  # noqa
-from course_utils import widgets as course_widgets: E402
+from course_utils import viz  # noqa: E402
+from course_utils import widgets as course_widgets  # noqa: E402
 
 
 def test_label_colors_distinct_and_in_range():
