@@ -315,6 +315,7 @@ def build(notebooks: Iterable[Path], out: Path, repo_url: str, branch: str = "st
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line (``build``, ``check``, ``grade``); returns the exit status."""
     root = Path(__file__).resolve().parents[1]
     parser = argparse.ArgumentParser(prog="python -m course_utils.assign", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)

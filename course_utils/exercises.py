@@ -215,8 +215,9 @@ def _describe(args: Sequence[Any]) -> str:
 def called_fresh(fn: Callable[..., Any], make_args: Callable[[np.random.Generator], Any],
                  reference: Callable[..., Any], what: str = "result", *, compare: Callable[..., None] | None = None,
                  n: int = 3, seed: int = 0) -> None:
-    """Call ``fn`` on fresh arguments and compare with ``reference``, so answers that read the lesson's
-    globals, modify their inputs or only work for one shape fail.
+    """Call ``fn`` on fresh arguments and compare with ``reference``.
+
+    Answers that read the lesson's globals, modify their inputs or only work for one shape fail.
 
     For each of ``n`` trials: ``args = make_args(rng)``; the expected value is ``reference(*copies)``,
     computed on copies *before* ``fn`` is called; then ``fn(*args)`` is compared with it and every

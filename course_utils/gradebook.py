@@ -2,6 +2,7 @@
 
 Used by :mod:`course_utils.grading` (``python -m course_utils.assign grade``).
 """
+
 from __future__ import annotations
 
 import csv
@@ -34,7 +35,7 @@ _ADVICE = {
     Verdict.PASS: "Well done.",
     Verdict.FAIL: "Read the message, fix your function, and run its check cell again until it prints PASSED.",
     Verdict.NOT_ATTEMPTED: "Your notebook still has the original `raise NotImplementedError` line; replace it "
-                           "with your code.",
+    "with your code.",
     Verdict.TIMEOUT: "Look for a loop that never ends, or work that grows far faster than needed.",
     Verdict.NOT_RUN: "Your notebook stopped before this exercise; fix the problem above and run it top to bottom.",
     Verdict.INVALID: "Download the notebook again and submit the .ipynb file itself.",
@@ -55,8 +56,14 @@ def feedback(student: str, lesson: str, results: list[Result], errors: list[str]
         The Markdown text.
     """
     got, total = sum(r.points for r in results), sum(r.max_points for r in results)
-    lines = [f"# Feedback for {student}: {lesson}", "", f"**Total: {got} / {total} points**", "",
-             "| exercise | points | result |", "|---|---|---|"]
+    lines = [
+        f"# Feedback for {student}: {lesson}",
+        "",
+        f"**Total: {got} / {total} points**",
+        "",
+        "| exercise | points | result |",
+        "|---|---|---|",
+    ]
     lines += [f"| {r.exercise} | {r.points} / {r.max_points} | {r.verdict} |" for r in results]
     for r in results:
         lines += ["", f"## Exercise {r.exercise}: {r.verdict} ({r.points} / {r.max_points})", ""]
@@ -64,9 +71,14 @@ def feedback(student: str, lesson: str, results: list[Result], errors: list[str]
             lines += [f"What the check found: {r.message}", ""]
         lines.append(_ADVICE[r.verdict])
     if errors:
-        lines += ["", "## Errors in your notebook", "",
-                  "These cells of your notebook raised an error when it was run from top to bottom "
-                  "(cells are counted from 1):", ""]
+        lines += [
+            "",
+            "## Errors in your notebook",
+            "",
+            "These cells of your notebook raised an error when it was run from top to bottom "
+            "(cells are counted from 1):",
+            "",
+        ]
         lines += [f"* {e}" for e in errors]
     return "\n".join(lines) + "\n"
 
@@ -90,6 +102,9 @@ def summary(results: list[Result]) -> str:
     rows = [head, "-" * len(head)]
     for s in students:
         cells = [by[s, e] for e in ids]
-        rows.append(f"{s:<{width}}  " + "  ".join(f"{c.verdict:<13}" for c in cells)
-                    + f"  {sum(c.points for c in cells)}/{sum(c.max_points for c in cells)}")
+        rows.append(
+            f"{s:<{width}}  "
+            + "  ".join(f"{c.verdict:<13}" for c in cells)
+            + f"  {sum(c.points for c in cells)}/{sum(c.max_points for c in cells)}"
+        )
     return "\n".join(rows)

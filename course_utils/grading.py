@@ -21,44 +21,46 @@ Submissions execute arbitrary code: grade in a container or a VM; ``--sandbox`` 
 additionally runs each kernel without network and with the file system read-only outside its
 temporary directory. The student's identity is the file stem.
 """
+
 from __future__ import annotations
 
 import argparse
 import copy
 import json
-import os
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from . import assign
 from .gradebook import Result, Verdict, feedback, summary, write_gradebook
+from .sandbox import execute, sandbox_prefix
 
-__all__ = ["Verdict", "Result", "lesson_exercises", "exercise_ids", "graded_notebook", "grade_submission",
-           "grade", "write_gradebook", "feedback", "summary", "sandbox_prefix", "add_arguments", "run_cli"]
+__all__ = [
+    "Verdict",
+    "Result",
+    "lesson_exercises",
+    "exercise_ids",
+    "graded_notebook",
+    "grade_submission",
+    "grade",
+    "write_gradebook",
+    "feedback",
+    "summary",
+    "sandbox_prefix",
+    "add_arguments",
+    "run_cli",
+]
 
-WARNING = ("WARNING: submissions execute arbitrary code with your permissions. Grade in a container or "
-           "a virtual machine; --sandbox (needs bubblewrap, `bwrap`) also removes network access and makes "
-           "the file system read-only outside each submission's temporary directory.")
+WARNING = (
+    "WARNING: submissions execute arbitrary code with your permissions. Grade in a container or "
+    "a virtual machine; --sandbox (needs bubblewrap, `bwrap`) also removes network access and makes "
+    "the file system read-only outside each submission's temporary directory."
+)
 CHECKS_MODULE = "course_utils.exercises"  # the module whose run() honours GRADING
 _HEADING_RE = re.compile(r"^#{1,6}\s", re.M)
-
-
-@dataclass
-class _Run:
-    """What happened to one submission: per-exercise check outcomes and the student's own errors."""
-
-    outcomes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # id -> [(kind, message)]
-    errors: list[str] = field(default_factory=list)
-    stopped: str = ""  # why execution stopped early ("" when it ran to the end)
-    notebook: Any = None  # the executed notebook (nbformat node)
 
 
 def _meta_id(cell: dict) -> str | None:
@@ -130,8 +132,10 @@ def _wrong_lesson(sub: dict, source: dict, ids: Iterable[str]) -> str:
         return f"this notebook is lesson {got}, but lesson {want} was asked for; submit the lesson {want} notebook"
     sub_ids = {i for i in exercise_ids(sub) if i}
     if sub_ids and not sub_ids & set(ids):
-        return (f"this notebook's exercises ({', '.join(sorted(sub_ids))}) are not this lesson's "
-                f"({', '.join(ids)}); submit the right notebook")
+        return (
+            f"this notebook's exercises ({', '.join(sorted(sub_ids))}) are not this lesson's "
+            f"({', '.join(ids)}); submit the right notebook"
+        )
     return ""
 
 
@@ -170,130 +174,22 @@ def graded_notebook(sub: dict, source: dict) -> tuple[dict, dict[int, str]]:
                 raise ValueError(f"Exercise {eid}: the source has no 'check' or 'hidden-check' cell to grade it with")
             for src in checks[eid]:
                 inserted[len(cells)] = eid
-                cells.append({"cell_type": "code", "execution_count": None, "id": f"grading-{len(cells)}",
-                              "metadata": {"exercise": {"id": eid}, "tags": ["grading"]}, "outputs": [],
-                              "source": _harness(src)})
+                cells.append(
+                    {
+                        "cell_type": "code",
+                        "execution_count": None,
+                        "id": f"grading-{len(cells)}",
+                        "metadata": {"exercise": {"id": eid}, "tags": ["grading"]},
+                        "outputs": [],
+                        "source": _harness(src),
+                    }
+                )
     nb = copy.deepcopy({k: v for k, v in sub.items() if k != "cells"})
     nb["cells"] = cells
     nb.setdefault("nbformat", 4)
     nb.setdefault("nbformat_minor", 5)
     nb.setdefault("metadata", {})["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return nb, inserted
-
-
-def sandbox_prefix(workdir: Path) -> list[str]:
-    """The bubblewrap command that confines a kernel: no network, read-only outside ``workdir``.
-
-    Raises:
-        RuntimeError: ``bwrap`` is not installed.
-    """
-    bwrap = shutil.which("bwrap")
-    if not bwrap:
-        raise RuntimeError("--sandbox needs bubblewrap (`bwrap`), which is not installed: "
-                           "`sudo apt-get install bubblewrap` (Debian/Ubuntu), or grade inside a container/VM")
-    w = str(workdir)
-    return [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/dev/shm",
-            "--bind", w, w, "--unshare-net", "--unshare-ipc", "--unshare-pid", "--die-with-parent", "--new-session",
-            "--chdir", w, "--setenv", "JPY_PARENT_PID", "0", "--"]  # bwrap is PID 1 inside: no parent polling
-
-
-def _kernel_manager_class(prefix: list[str]):
-    from jupyter_client.manager import AsyncKernelManager
-
-    class _KernelManager(AsyncKernelManager):
-        """The ipykernel of the current Python, optionally inside ``prefix`` (bubblewrap)."""
-
-        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-            cmd = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
-            return prefix + cmd + list(extra_arguments or [])
-
-    return _KernelManager
-
-
-def _error_of(outputs: list[dict]) -> tuple[str, str] | None:
-    for out in outputs:
-        if out.get("output_type") == "error":
-            return out.get("ename", "Error"), out.get("evalue", "")
-    return None
-
-
-def _execute(nb: dict, inserted: dict[int, str], workdir: Path, cell_timeout: float, wall_limit: float,
-             sandbox: bool) -> _Run:
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
-
-    node = nbformat.reads(json.dumps(nb), as_version=4)
-    run = _Run(notebook=node)
-    deadline = time.monotonic() + wall_limit
-    prefix = sandbox_prefix(workdir) if sandbox else []
-    client = NotebookClient(node, kernel_manager_class=_kernel_manager_class(prefix), allow_errors=True,
-                            interrupt_on_timeout=True, record_timing=False, coalesce_streams=True,
-                            shutdown_kernel="immediate", startup_timeout=60, iopub_timeout=2,
-                            error_on_timeout={"ename": "GradingTimeout", "evalue": "", "traceback": []})
-    client.timeout_func = lambda cell: max(1, int(min(cell_timeout, deadline - time.monotonic()) + 0.999))
-    replies: dict[int, dict] = {}
-    client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.__setitem__(cell_index, execute_reply)
-    km = client.km = client.create_kernel_manager()
-    if sandbox:  # no network inside: talk to the kernel over Unix sockets in the working directory
-        km.transport, km.ip = "ipc", str(workdir / "kernel-ipc")
-        km.kernel_spec.interrupt_mode = "message"  # a SIGINT to bwrap would end the sandbox, not the cell
-    km.connection_file = str(workdir / "kernel-connection.json")
-    env = dict(os.environ, COURSE_OFFLINE="1", COURSE_FAST="1", MPLBACKEND="Agg", TMPDIR=str(workdir),
-               IPYTHONDIR=str(workdir / ".ipython"), MPLCONFIGDIR=str(workdir / ".matplotlib"))
-    index = -1
-    try:
-        with client.setup_kernel(cwd=str(workdir), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
-            for index, cell in enumerate(node.cells):
-                if cell.cell_type != "code":
-                    continue
-                if time.monotonic() >= deadline:
-                    run.stopped = f"the whole notebook took longer than the {wall_limit:g} s limit"
-                    break
-                client.execute_cell(cell, index)
-                reply = replies.get(index, {}).get("content", {})
-                err = _error_of(cell.outputs)
-                timed_out = reply.get("ename") == "GradingTimeout"
-                if index in inserted:
-                    eid = inserted[index]
-                    if timed_out:
-                        outcome = (Verdict.TIMEOUT, f"the check did not finish within {cell_timeout:g} s "
-                                   "(an endless loop, or far too much work?)")
-                    elif err and err[0] == "NotImplementedError":
-                        outcome = (Verdict.NOT_ATTEMPTED, err[1])
-                    elif err:
-                        outcome = (Verdict.FAIL, _explain(*err))
-                    else:
-                        outcome = (Verdict.PASS, "")
-                    run.outcomes.setdefault(eid, []).append(outcome)
-                elif timed_out:
-                    where = _student_cell(index, inserted)
-                    run.errors.append(f"cell {where}: did not finish within {cell_timeout:g} s")
-                elif err and err[0] != "NotImplementedError":
-                    run.errors.append(f"cell {_student_cell(index, inserted)}: {_explain(*err)}")
-    except DeadKernelError:
-        run.stopped = (f"Python stopped (the kernel died) while running cell {_student_cell(index, inserted)}; "
-                       "nothing after it could be checked")
-    except Exception as exc:  # kernel start-up failures and the like: report, go on with the class
-        run.stopped = f"the notebook could not be run: {type(exc).__name__}: {exc}"
-    return run
-
-
-def _student_cell(index: int, inserted: dict[int, str]) -> int:
-    """1-based position of graded-notebook cell ``index`` in the student's own notebook."""
-    return index + 1 - sum(1 for i in inserted if i < index)
-
-
-def _explain(ename: str, evalue: str) -> str:
-    evalue = re.sub(r"\x1b\[[0-9;]*m", "", evalue).strip()
-    if ename in ("CheckFailed", "AssertionError"):
-        return evalue or "a check failed (no message)"
-    if ename == "NameError":
-        return (f"{evalue}: the cell that defines it is missing, was renamed, or failed before reaching the "
-                "definition")
-    if ename in ("ModuleNotFoundError", "ImportError"):
-        return f"{evalue}: an import failed; use only the packages the lesson uses"
-    return f"your code raised {ename}: {evalue}"
 
 
 def _verdict(outcomes: list[tuple[str, str]] | None, stopped: str, present: bool) -> tuple[str, str]:
@@ -311,8 +207,15 @@ def _verdict(outcomes: list[tuple[str, str]] | None, stopped: str, present: bool
     return Verdict.PASS, ""
 
 
-def grade_submission(path: Path, source: dict, *, cell_timeout: float = 300, wall_limit: float = 1800,
-                     sandbox: bool = False, keep: Path | None = None) -> tuple[list[Result], list[str]]:
+def grade_submission(
+    path: Path,
+    source: dict,
+    *,
+    cell_timeout: float = 300,
+    wall_limit: float = 1800,
+    sandbox: bool = False,
+    keep: Path | None = None,
+) -> tuple[list[Result], list[str]]:
     """Grade one submitted notebook.
 
     Args:
@@ -343,12 +246,15 @@ def grade_submission(path: Path, source: dict, *, cell_timeout: float = 300, wal
             nbformat.reads(json.dumps(nb), as_version=4)  # cells of the wrong structure fail here
             present = {i for i in exercise_ids(sub) if i}
     except (ValueError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as exc:
-        return every(Verdict.INVALID, f"the file is not a readable Jupyter notebook ({type(exc).__name__}: {exc}); "
-                     "download it again with File > Download (.ipynb) and submit that file"), []
+        return every(
+            Verdict.INVALID,
+            f"the file is not a readable Jupyter notebook ({type(exc).__name__}: {exc}); "
+            "download it again with File > Download (.ipynb) and submit that file",
+        ), []
     if why:
         return every(Verdict.WRONG_LESSON, why), []
     with tempfile.TemporaryDirectory(prefix=f"grade-{student}-") as tmp:
-        run = _execute(nb, inserted, Path(tmp).resolve(), cell_timeout, wall_limit, sandbox)
+        run = execute(nb, inserted, Path(tmp).resolve(), cell_timeout, wall_limit, sandbox)
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)
             nbformat.write(run.notebook, keep / f"{student}.ipynb")
@@ -359,8 +265,16 @@ def grade_submission(path: Path, source: dict, *, cell_timeout: float = 300, wal
     return results, run.errors + ([run.stopped] if run.stopped else [])
 
 
-def grade(submissions: Iterable[Path], source_path: Path, out: Path, *, cell_timeout: float = 300,
-          wall_limit: float = 1800, sandbox: bool = False, log=print) -> list[Result]:
+def grade(
+    submissions: Iterable[Path],
+    source_path: Path,
+    out: Path,
+    *,
+    cell_timeout: float = 300,
+    wall_limit: float = 1800,
+    sandbox: bool = False,
+    log=print,
+) -> list[Result]:
     """Grade every submission; write ``out/grades.csv``, ``out/feedback/STUDENT.md`` and ``out/executed/``.
 
     Args:
@@ -389,13 +303,17 @@ def grade(submissions: Iterable[Path], source_path: Path, out: Path, *, cell_tim
     results: list[Result] = []
     for path in submissions:
         t0 = time.monotonic()
-        rows, errors = grade_submission(path, source, cell_timeout=cell_timeout, wall_limit=wall_limit,
-                                        sandbox=sandbox, keep=out / "executed")
+        rows, errors = grade_submission(
+            path, source, cell_timeout=cell_timeout, wall_limit=wall_limit, sandbox=sandbox, keep=out / "executed"
+        )
         results += rows
         (out / "feedback" / f"{path.stem}.md").write_text(
-            feedback(path.stem, Path(source_path).stem, rows, errors), encoding="utf-8")
-        log(f"graded {path.stem}: {sum(r.points for r in rows)}/{sum(r.max_points for r in rows)} "
-            f"({time.monotonic() - t0:.1f} s)")
+            feedback(path.stem, Path(source_path).stem, rows, errors), encoding="utf-8"
+        )
+        log(
+            f"graded {path.stem}: {sum(r.points for r in rows)}/{sum(r.max_points for r in rows)} "
+            f"({time.monotonic() - t0:.1f} s)"
+        )
     write_gradebook(results, out / "grades.csv")
     log(summary(results))
     return results
@@ -409,8 +327,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("grades"), help="output folder (default: grades/)")
     p.add_argument("--cell-timeout", type=float, default=300, help="seconds per cell (default: 300)")
     p.add_argument("--wall-limit", type=float, default=1800, help="seconds per submission (default: 1800)")
-    p.add_argument("--sandbox", action="store_true", help="run each submission inside bubblewrap: no network, "
-                   "file system read-only outside its temporary directory (needs `bwrap`)")
+    p.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run each submission inside bubblewrap: no network, "
+        "file system read-only outside its temporary directory (needs `bwrap`)",
+    )
 
 
 def run_cli(args: argparse.Namespace, root: Path) -> int:
@@ -422,14 +344,23 @@ def run_cli(args: argparse.Namespace, root: Path) -> int:
             return 2
         found = sorted((root / "notebooks").glob(f"{int(args.lesson):02d}_*.ipynb"))
         if len(found) != 1:
-            print(f"grade: --lesson {args.lesson}: expected one notebooks/{int(args.lesson):02d}_*.ipynb, "
-                  f"found {len(found)}", file=sys.stderr)
+            print(
+                f"grade: --lesson {args.lesson}: expected one notebooks/{int(args.lesson):02d}_*.ipynb, "
+                f"found {len(found)}",
+                file=sys.stderr,
+            )
             return 2
         source = found[0]
     print(WARNING, file=sys.stderr)
     try:
-        grade(args.submissions, source, args.out, cell_timeout=args.cell_timeout, wall_limit=args.wall_limit,
-              sandbox=args.sandbox)
+        grade(
+            args.submissions,
+            source,
+            args.out,
+            cell_timeout=args.cell_timeout,
+            wall_limit=args.wall_limit,
+            sandbox=args.sandbox,
+        )
     except (RuntimeError, ValueError) as exc:
         print(f"grade: {exc}", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ the solution, public check and hidden-check cells are matched to their exercise 
 position. Cells outside every exercise lose a stale ``exercise`` entry. Nothing else changes: cell
 ids, tags, sources and the file's JSON layout are kept.
 """
+
 from __future__ import annotations
 
 import argparse

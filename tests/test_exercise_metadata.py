@@ -1,4 +1,5 @@
 """Exercise metadata (``"exercise": {"id", "points"}``) that the grader matches hidden checks on."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -25,12 +26,17 @@ def _toy() -> dict:
     nb = nbformat.v4.new_notebook()
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     nb.cells = [
-        md("# Lesson 3: toy"), code("x = 1"),
+        md("# Lesson 3: toy"),
+        code("x = 1"),
         md("## Exercises\n\n### Exercise 3.1: one"),
         code("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION"),
-        code("check()"), code("hidden()"),
-        md("### Exercise 3.2: two"), md("**answer**"), code("check2()"),
-        md("## Self-check questions"), code("y = 2"),
+        code("check()"),
+        code("hidden()"),
+        md("### Exercise 3.2: two"),
+        md("**answer**"),
+        code("check2()"),
+        md("## Self-check questions"),
+        code("y = 2"),
     ]
     nb.cells[3].metadata["tags"] = ["solution", "hide-input"]
     nb.cells[7].metadata["tags"] = ["solution"]
@@ -42,8 +48,19 @@ def test_metadata_marks_every_cell_of_an_exercise_and_nothing_else():
     toy = _toy()
     out = _script().with_metadata(toy)
     got = [c["metadata"].get("exercise") for c in out["cells"]]
-    assert got == [None, None, {"id": "3.1", "points": 1}, {"id": "3.1"}, {"id": "3.1"}, {"id": "3.1"},
-                   {"id": "3.2", "points": 1}, {"id": "3.2"}, {"id": "3.2"}, None, None]
+    assert got == [
+        None,
+        None,
+        {"id": "3.1", "points": 1},
+        {"id": "3.1"},
+        {"id": "3.1"},
+        {"id": "3.1"},
+        {"id": "3.2", "points": 1},
+        {"id": "3.2"},
+        {"id": "3.2"},
+        None,
+        None,
+    ]
     assert [c["id"] for c in out["cells"]] == [c["id"] for c in toy["cells"]]
     assert [c["source"] for c in out["cells"]] == [c["source"] for c in toy["cells"]]
     assert out["cells"][3]["metadata"]["tags"] == ["solution", "hide-input"]

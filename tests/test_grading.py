@@ -1,4 +1,5 @@
 """Grading a simulated class: every failure kind gets its verdict, points and message; the grader goes on."""
+
 from __future__ import annotations
 
 import csv
@@ -38,30 +39,59 @@ def _solution(signature: str, body: str) -> str:
 def synthetic_lesson(n: int = 1) -> dict:
     """A small lesson N with three exercises worth 1, 2 and 1 points (ids N.1, N.2, N.3)."""
     e1, e2, e3 = f"{n}.1", f"{n}.2", f"{n}.3"
-    return _nb([
-        _cell("code", "import numpy as np\nfrom course_utils import exercises"),
-        _cell("markdown", f"# Lesson {n}: synthetic sums\n\nA lesson for the grader's tests."),
-        _cell("code", "DATA = np.arange(6.0)"),
-        _cell("markdown", f"## Exercises\n\n### Exercise {e1}: the mean\n\nWrite `mean_of(x)`.", eid=e1, points=1),
-        _cell("code", _solution("def mean_of(x):", "return float(np.mean(x))"), "solution", "hide-input", eid=e1),
-        _cell("code", f'exercises.run("Exercise {e1}", lambda: exercises.close(mean_of(DATA), 2.5, "mean"))', "check",
-              eid=e1),
-        _cell("code", f'exercises.run("Exercise {e1} (hidden)", lambda: exercises.close('
-                      'mean_of(np.array([1.0, 2.0, 9.0])), 4.0, "mean of [1, 2, 9]"))', "hidden-check", "remove-cell",
-              eid=e1),
-        _cell("markdown", f"### Exercise {e2}: double\n\nWrite `double(x)`.", eid=e2, points=2),
-        _cell("code", _solution("def double(x):", "return 2 * x"), "solution", "hide-input", eid=e2),
-        _cell("code", f'exercises.run("Exercise {e2}", lambda: exercises.close(double(DATA), 2 * DATA, "double"))',
-              "check", eid=e2),
-        _cell("code", f'exercises.run("Exercise {e2} (hidden)", lambda: exercises.equal(double(-3), -6, "double(-3)"))',
-              "hidden-check", "remove-cell", eid=e2),
-        _cell("markdown", f"### Exercise {e3}: count\n\nWrite `count_positive(x)`.", eid=e3, points=1),
-        _cell("code", _solution("def count_positive(x):", "return int((np.asarray(x) > 0).sum())"), "solution",
-              "hide-input", eid=e3),
-        _cell("code", f'exercises.run("Exercise {e3}", lambda: exercises.equal(count_positive(DATA), 5, "count"))',
-              "check", eid=e3),
-        _cell("markdown", "## Self-check questions\n\n1. Why?"),
-    ])
+    return _nb(
+        [
+            _cell("code", "import numpy as np\nfrom course_utils import exercises"),
+            _cell("markdown", f"# Lesson {n}: synthetic sums\n\nA lesson for the grader's tests."),
+            _cell("code", "DATA = np.arange(6.0)"),
+            _cell("markdown", f"## Exercises\n\n### Exercise {e1}: the mean\n\nWrite `mean_of(x)`.", eid=e1, points=1),
+            _cell("code", _solution("def mean_of(x):", "return float(np.mean(x))"), "solution", "hide-input", eid=e1),
+            _cell(
+                "code",
+                f'exercises.run("Exercise {e1}", lambda: exercises.close(mean_of(DATA), 2.5, "mean"))',
+                "check",
+                eid=e1,
+            ),
+            _cell(
+                "code",
+                f'exercises.run("Exercise {e1} (hidden)", lambda: exercises.close('
+                'mean_of(np.array([1.0, 2.0, 9.0])), 4.0, "mean of [1, 2, 9]"))',
+                "hidden-check",
+                "remove-cell",
+                eid=e1,
+            ),
+            _cell("markdown", f"### Exercise {e2}: double\n\nWrite `double(x)`.", eid=e2, points=2),
+            _cell("code", _solution("def double(x):", "return 2 * x"), "solution", "hide-input", eid=e2),
+            _cell(
+                "code",
+                f'exercises.run("Exercise {e2}", lambda: exercises.close(double(DATA), 2 * DATA, "double"))',
+                "check",
+                eid=e2,
+            ),
+            _cell(
+                "code",
+                f'exercises.run("Exercise {e2} (hidden)", lambda: exercises.equal(double(-3), -6, "double(-3)"))',
+                "hidden-check",
+                "remove-cell",
+                eid=e2,
+            ),
+            _cell("markdown", f"### Exercise {e3}: count\n\nWrite `count_positive(x)`.", eid=e3, points=1),
+            _cell(
+                "code",
+                _solution("def count_positive(x):", "return int((np.asarray(x) > 0).sum())"),
+                "solution",
+                "hide-input",
+                eid=e3,
+            ),
+            _cell(
+                "code",
+                f'exercises.run("Exercise {e3}", lambda: exercises.equal(count_positive(DATA), 5, "count"))',
+                "check",
+                eid=e3,
+            ),
+            _cell("markdown", "## Self-check questions\n\n1. Why?"),
+        ]
+    )
 
 
 def _with_solution(nb: dict, name: str, body: str) -> dict:
@@ -87,7 +117,8 @@ def simulated_class(folder: Path, outside: Path) -> dict[str, Path]:
     subs["carol_wrong"] = _with_solution(correct, "mean_of", "return float(np.median(x))")  # passes the public check
     crash = json.loads(json.dumps(correct))
     crash["cells"][_ids(crash, "1.3")[1]]["source"] = "import numpy_tools_that_do_not_exist\n" + assign._src(
-        crash["cells"][_ids(crash, "1.3")[1]])
+        crash["cells"][_ids(crash, "1.3")[1]]
+    )
     subs["dave_import"] = crash
     # an endless loop on numbers (the hidden check's double(-3)); arrays return at once
     subs["erin_loop"] = _with_solution(correct, "double", "while np.ndim(x) == 0:\n        pass\n    return 2 * x")
@@ -103,9 +134,12 @@ def simulated_class(folder: Path, outside: Path) -> dict[str, Path]:
     other = synthetic_lesson(2)
     subs["ivan_lesson2"] = assign.fill_student(assign.student_version(other), other)
     vandal = json.loads(json.dumps(correct))
-    vandal["cells"].append(nbformat.v4.new_code_cell(
-        "import os\nprint('cwd', os.getcwd())\nopen('inside.txt', 'w').write('fine')\n"
-        f"open({str(outside)!r}, 'w').write('escaped')"))
+    vandal["cells"].append(
+        nbformat.v4.new_code_cell(
+            "import os\nprint('cwd', os.getcwd())\nopen('inside.txt', 'w').write('fine')\n"
+            f"open({str(outside)!r}, 'w').write('escaped')"
+        )
+    )
     subs["judy_writes_outside"] = vandal
     dies = _with_solution(correct, "double", "return 2 * x")
     dies["cells"][_ids(dies, "1.2")[1]]["source"] = "import os\nos._exit(1)"
@@ -143,8 +177,9 @@ def graded(tmp_path_factory):
     paths = simulated_class(root / "submissions", outside)
     out = root / "grades"
     lines: list[str] = []
-    results = grading.grade(list(paths.values()), source, out, cell_timeout=8, wall_limit=90, sandbox=HAS_BWRAP,
-                            log=lines.append)
+    results = grading.grade(
+        list(paths.values()), source, out, cell_timeout=8, wall_limit=90, sandbox=HAS_BWRAP, log=lines.append
+    )
     return {"results": results, "out": out, "outside": outside, "log": "\n".join(lines), "subs": root / "submissions"}
 
 
@@ -207,7 +242,7 @@ def test_writes_are_contained(graded):
 
 
 def test_sandbox_without_bwrap_errors_clearly(tmp_path, monkeypatch):
-    monkeypatch.setattr(grading.shutil, "which", lambda name: None)
+    monkeypatch.setattr("shutil.which", lambda name: None)
     src = tmp_path / "01_x.ipynb"
     src.write_text(json.dumps(synthetic_lesson(1)))
     with pytest.raises(RuntimeError, match=r"--sandbox needs bubblewrap \(`bwrap`\), which is not installed"):

@@ -1,4 +1,5 @@
 """End to end: the grader on the real lesson 1 (its student version, stubbed and filled with the solutions)."""
+
 from __future__ import annotations
 
 import csv
@@ -22,8 +23,14 @@ def test_lesson1_correct_gets_every_point_and_stub_none(tmp_path):
     subs.mkdir()
     (subs / "correct.ipynb").write_text(json.dumps(assign.fill_student(student, source)), encoding="utf-8")
     (subs / "stub.ipynb").write_text(json.dumps(student), encoding="utf-8")
-    grading.grade(sorted(subs.glob("*.ipynb")), LESSON1, tmp_path / "grades", cell_timeout=300, wall_limit=900,
-                  log=lambda line: None)
+    grading.grade(
+        sorted(subs.glob("*.ipynb")),
+        LESSON1,
+        tmp_path / "grades",
+        cell_timeout=300,
+        wall_limit=900,
+        log=lambda line: None,
+    )
     with open(tmp_path / "grades" / "grades.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     got = {(r["student"], r["exercise"]): (r["verdict"], int(r["points"]), r["message"]) for r in rows}
