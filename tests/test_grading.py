@@ -309,3 +309,18 @@ def test_a_broken_notebook_is_reported_without_running(tmp_path, content):
     rows, errors = grading.grade_submission(p, synthetic_lesson(1))
     assert [(r.verdict, r.points, r.max_points) for r in rows] == [("invalid notebook", 0, p) for p in (1, 2, 1)]
     assert rows[0].message.startswith("the file is not a readable Jupyter notebook") and errors == []
+
+
+def test_cli_grades_and_writes_the_gradebook(tmp_path, capsys):
+    source = tmp_path / "01_synthetic.ipynb"
+    source.write_text(json.dumps(synthetic_lesson(1)))
+    lesson = synthetic_lesson(1)
+    sub = tmp_path / "zoe.ipynb"
+    sub.write_text(json.dumps(assign.fill_student(assign.student_version(lesson), lesson)))
+    out = tmp_path / "grades"
+    assert assign.main(["grade", str(sub), "--source", str(source), "--out", str(out), "--cell-timeout", "30"]) == 0
+    captured = capsys.readouterr()
+    assert "submissions execute arbitrary code" in captured.err
+    assert re.search(r"^zoe +pass +pass +pass +4/4$", captured.out, re.MULTILINE)
+    assert (out / "grades.csv").read_text().splitlines()[1] == "zoe,1.1,1,1,pass,"
+    assert (out / "feedback" / "zoe.md").exists() and (out / "executed" / "zoe.ipynb").exists()
