@@ -98,13 +98,14 @@ def summary(results: list[Result]) -> str:
     students = list(dict.fromkeys(r.student for r in results))
     by = {(r.student, r.exercise): r for r in results}
     width = max([len("student")] + [len(s) for s in students])
-    head = f"{'student':<{width}}  " + "  ".join(f"{e:<13}" for e in ids) + "  total"
+    col = max([len(e) for e in ids] + [len(r.verdict) for r in results])
+    head = f"{'student':<{width}}  " + "  ".join(f"{e:<{col}}" for e in ids) + "  total"
     rows = [head, "-" * len(head)]
     for s in students:
         cells = [by[s, e] for e in ids]
         rows.append(
             f"{s:<{width}}  "
-            + "  ".join(f"{c.verdict:<13}" for c in cells)
+            + "  ".join(f"{c.verdict:<{col}}" for c in cells)
             + f"  {sum(c.points for c in cells)}/{sum(c.max_points for c in cells)}"
         )
     return "\n".join(rows)
