@@ -43,7 +43,7 @@ SOLUTION = '''def double(x):
     ### END SOLUTION'''
 
 TOY = _nb(
-    _code("import numpy as np\nfrom course_utils import checks"),
+    _code("import numpy as np\nfrom course_utils import exercises as checks"),
     _md("### Exercise 9.1: double it\nWrite `double`."),
     _code(SOLUTION, "solution", "hide-input"),
     _code('checks.run("Exercise 9.1", lambda: checks.close(double(np.arange(3)), np.arange(3) * 2, "double"))', "check"),
