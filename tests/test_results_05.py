@@ -1,4 +1,5 @@
 """Lesson 5's targets and budget, asserted on the values its nbval run glued (issue 17, issue 14 item 3)."""
+
 import math
 
 import pytest
@@ -14,8 +15,16 @@ def g():
 
 
 def test_results_are_glued(g):
-    for name in ("miou_unet", "miou_unet_pretrained_encoder", "skip_gain_mean", "skip_gain_sd", "train_seconds",
-                 "n_runs", "n_trained_now", "fast_mode"):
+    for name in (
+        "miou_unet",
+        "miou_unet_pretrained_encoder",
+        "skip_gain_mean",
+        "skip_gain_sd",
+        "train_seconds",
+        "n_runs",
+        "n_trained_now",
+        "fast_mode",
+    ):
         assert name in g, f"lesson 5 glues no {name!r}"
     assert g["n_runs"] == 7, "3 seeds x (skip, no skip) + the ResNet18-encoder U-Net"
 
@@ -23,10 +32,12 @@ def test_results_are_glued(g):
 def test_fast_mode_targets(g):
     if not g["fast_mode"] or g.get("data_is_pet"):
         pytest.skip("targets are set for the fast mode on the generated shapes (the offline test run)")
+    # measured (seed 0, 300 steps, 32 px): U-Net 0.334, skip gain +0.152 +- 0.079 over 3 seeds
     assert g["miou_unet"] >= 0.25, "the U-Net's test mIoU after the short fast-mode run"
-    assert g["miou_unet_pretrained_encoder"] >= 0.2
-    assert 0 <= g["skip_gain_sd"] < 0.2 and math.isfinite(g["skip_gain_mean"])
-    assert g["miou_colour"] < 0.35 < g["miou_unet"] + 0.1
+    assert g["miou_unet_pretrained_encoder"] >= 0.25, "the ResNet18-encoder U-Net, same data and budget"
+    assert g["skip_gain_mean"] > 0, "on average over the seeds, the skips help"
+    assert 0 < g["skip_gain_sd"] < 0.2 and math.isfinite(g["skip_gain_mean"])
+    assert g["miou_colour"] < g["miou_unet"], "the U-Net beats the best colour-only rule"
 
 
 def test_fast_mode_budget(g):
