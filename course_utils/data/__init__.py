@@ -11,7 +11,7 @@ The generated ones share :class:`~course_utils.data._base.SyntheticDataset`: ite
 """
 
 from .instances import ScatteredSticks, TouchingBlobs
-from .pet import PET_CLASSES, PET_IGNORE_INDEX, oxford_pet_segmentation, trimap_to_labels
+from .pet import PET_CLASSES, PET_IGNORE_INDEX, oxford_pet_segmentation, pet_tensors, trimap_to_labels
 from .shapes import SHAPE_CLASSES, SHAPE_SPLITS, ShapesDataset, render_shapes_scene
 from .textures import TEXTURES, TextureMosaics, mosaic_layout, texture_mosaic
 from .voc import VOC_CLASSES, VOC_COLORS
@@ -19,5 +19,5 @@ from .voc import VOC_CLASSES, VOC_COLORS
 __all__ = [
     "PET_CLASSES", "PET_IGNORE_INDEX", "SHAPE_CLASSES", "SHAPE_SPLITS", "TEXTURES", "VOC_CLASSES", "VOC_COLORS",
     "ScatteredSticks", "ShapesDataset", "TextureMosaics", "TouchingBlobs", "mosaic_layout",
-    "oxford_pet_segmentation", "render_shapes_scene", "texture_mosaic", "trimap_to_labels",
+    "oxford_pet_segmentation", "pet_tensors", "render_shapes_scene", "texture_mosaic", "trimap_to_labels",
 ]

@@ -13,7 +13,7 @@ from torch.utils.data import Dataset
 from .._validate import describe_value
 from ._base import check_size
 
-__all__ = ["PET_CLASSES", "PET_IGNORE_INDEX", "trimap_to_labels", "oxford_pet_segmentation"]
+__all__ = ["PET_CLASSES", "PET_IGNORE_INDEX", "trimap_to_labels", "oxford_pet_segmentation", "pet_tensors"]
 
 #: Classes of the Oxford-IIIT Pet trimaps; the trimap's border band becomes PET_IGNORE_INDEX.
 PET_CLASSES: tuple[str, ...] = ("background", "pet")
@@ -91,3 +91,27 @@ def oxford_pet_segmentation(root: str = "data", split: str = "trainval", size=12
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+def pet_tensors(dataset, n_items: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """A seeded random subset of a Pet dataset (from :func:`oxford_pet_segmentation`) as two tensors.
+
+    Args:
+        dataset: the dataset returned by :func:`oxford_pet_segmentation` (or any dataset of
+            ``(image (3, H, W) float32, mask (H, W) int64)`` pairs of one size).
+        n_items: how many items to take (>= 1); all of them when the dataset is smaller.
+        seed: non-negative int choosing the subset (the same seed gives the same items).
+
+    Returns:
+        ``(X, Y)``: X of shape (n, 3, H, W) float32 in [0, 1], Y of shape (n, H, W) int64 with
+        values 0, 1 and :data:`PET_IGNORE_INDEX`, where ``n = min(n_items, len(dataset))``.
+    """
+    from .._validate import check_int
+
+    n_items = check_int(n_items, "n_items", min_value=1)
+    seed = check_int(seed, "seed", min_value=0)
+    if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__") or len(dataset) == 0:
+        raise ValueError(f"dataset: expected a non-empty dataset of (image, mask) pairs, got {describe_value(dataset)}")
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:n_items]
+    pairs = [dataset[int(i)] for i in order]
+    return torch.stack([x for x, _ in pairs]), torch.stack([y for _, y in pairs])
