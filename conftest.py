@@ -10,6 +10,7 @@
   are turned into outputs by nbclient's own message handling (the code myst-nb would have run),
   widget state included.
 """
+
 from __future__ import annotations
 
 import copy
@@ -22,12 +23,16 @@ from pathlib import Path
 import pytest
 
 _SECONDS: dict[str, float] = defaultdict(float)
-_EXECUTED: dict[str, "_ExecutedNotebook"] = {}
+_EXECUTED: dict[str, _ExecutedNotebook] = {}
 
 
 def pytest_addoption(parser):
-    parser.addoption("--nb-cache", default=None, metavar="DIR",
-                     help="write each notebook that passes nbval, with its outputs, to this jupyter-cache")
+    parser.addoption(
+        "--nb-cache",
+        default=None,
+        metavar="DIR",
+        help="write each notebook that passes nbval, with its outputs, to this jupyter-cache",
+    )
 
 
 class _ExecutedNotebook:
@@ -48,8 +53,7 @@ class _ExecutedNotebook:
         cell = self.nb.cells[cell_index]
         cell.outputs = []  # as nbclient's execute_cell does before it reads a cell's messages
         self.client.clear_before_next_output = False
-        parent = next((m["parent_header"].get("msg_id") for m in messages
-                       if m["msg_type"] == "execute_input"), None)
+        parent = next((m["parent_header"].get("msg_id") for m in messages if m["msg_type"] == "execute_input"), None)
         for msg in messages:
             if parent is not None and msg["parent_header"].get("msg_id") != parent:
                 continue
@@ -109,8 +113,11 @@ def _write_cache(directory: str, rootpath: Path) -> None:
             continue
         record.client.set_widgets_metadata()
         cache.cache_notebook_bundle(
-            CacheBundleIn(record.nb, str(rootpath / path), data={"execution_seconds": round(_SECONDS.get(path, 0.0), 1)}),
-            check_validity=False, overwrite=True,
+            CacheBundleIn(
+                record.nb, str(rootpath / path), data={"execution_seconds": round(_SECONDS.get(path, 0.0), 1)}
+            ),
+            check_validity=False,
+            overwrite=True,
         )
 
 

@@ -17,6 +17,7 @@ input, and the result is written as JSON (``--out``) and Markdown (same path, ``
 The GPU row is measured only when ``torch.cuda.is_available()``; otherwise it is skipped with a
 message. Timings on a shared machine are inflated: the 1-minute load average is recorded.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -87,7 +88,9 @@ def bench_device(device: torch.device, args) -> dict:
         outs[name], grads[name] = total.item(), e.grad
     row = {
         "device": str(device),
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine()),
+        "device_name": torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else (platform.processor() or platform.machine()),
         "threads": torch.get_num_threads(),
         "loss_vectorised": outs["vectorised"],
         "loss_loop": outs["loop"],
@@ -131,15 +134,22 @@ def to_markdown(result: dict) -> str:
     for s in result["skipped"]:
         lines.append(f"| {s['device']} | - | skipped | skipped | - | - | {s['reason']} |")
     m = result["machine"]
-    lines += ["", f"torch {m['torch']}, Python {m['python']}, {m['platform']}, 1-min load average {m['load_average_1min']}, "
-              f"{m['cpu_count']} CPUs, measured {m['date']}."]
+    lines += [
+        "",
+        f"torch {m['torch']}, Python {m['python']}, {m['platform']}, 1-min load average {m['load_average_1min']}, "
+        f"{m['cpu_count']} CPUs, measured {m['date']}.",
+    ]
     return "\n".join(lines) + "\n"
 
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--device", choices=["all", "cpu", "cuda"], default="all",
-                   help="'all' = CPU, plus the GPU when one is present (default)")
+    p.add_argument(
+        "--device",
+        choices=["all", "cpu", "cuda"],
+        default="all",
+        help="'all' = CPU, plus the GPU when one is present (default)",
+    )
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--size", type=int, default=256)
     p.add_argument("--dim", type=int, default=8)
@@ -148,8 +158,13 @@ def parse_args(argv=None):
     p.add_argument("--loop-repeats", type=int, default=3, help="timed runs of the (slow) loop")
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, nargs="+", default=None,
-                   help="CPU thread counts to time, e.g. --threads 1 2 (default: torch's current setting)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=None,
+        help="CPU thread counts to time, e.g. --threads 1 2 (default: torch's current setting)",
+    )
     p.add_argument("--quick", action="store_true", help="small setting: B=2, 64x64, D=8, 10 instances")
     p.add_argument("--out", type=Path, default=None, help="JSON output path; a .md table is written next to it")
     args = p.parse_args(argv)
@@ -187,7 +202,10 @@ def main(argv=None) -> dict:
             rows.append(bench_device(dev, args))
     torch.set_num_threads(default_threads)
     result = {
-        "config": {k: getattr(args, k) for k in ("batch", "size", "dim", "instances", "repeats", "loop_repeats", "warmup", "seed", "threads")},
+        "config": {
+            k: getattr(args, k)
+            for k in ("batch", "size", "dim", "instances", "repeats", "loop_repeats", "warmup", "seed", "threads")
+        },
         "rows": rows,
         "skipped": skipped,
         "machine": {
@@ -203,7 +221,9 @@ def main(argv=None) -> dict:
     result["markdown"] = md
     print(md)
     for r in rows:
-        print(f"{r['device']} ({r['threads']} thread(s)): vectorised is {r['speedup']:.1f}x faster than the per-instance loop")
+        print(
+            f"{r['device']} ({r['threads']} thread(s)): vectorised is {r['speedup']:.1f}x faster than the per-instance loop"
+        )
     if args.out is not None:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")

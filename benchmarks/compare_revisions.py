@@ -14,6 +14,7 @@ that both give the same losses and gradients, then prints the median and the min
 forward + backward of each. Used to decide the optimisations of the fused pull function (see the
 issue notes of lesson 7).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_discriminative_loss import voronoi_instances  # noqa: E402
+
 from course_utils import losses  # noqa: E402
 
 
@@ -37,8 +39,9 @@ def losses_at(rev: str) -> types.ModuleType:
     """``course_utils.losses`` as it was at git revision ``rev`` (its relative imports resolve
     against the current ``course_utils``)."""
     try:
-        source = subprocess.run(["git", "show", f"{rev}:course_utils/losses.py"], cwd=ROOT, check=True,
-                                capture_output=True, text=True).stdout
+        source = subprocess.run(
+            ["git", "show", f"{rev}:course_utils/losses.py"], cwd=ROOT, check=True, capture_output=True, text=True
+        ).stdout
     except (OSError, subprocess.CalledProcessError) as err:
         detail = getattr(err, "stderr", "") or err
         raise SystemExit(f"REV: cannot read course_utils/losses.py at revision {rev!r}: {str(detail).strip()}")
@@ -95,8 +98,10 @@ def main(argv=None) -> dict:
             t0 = time.perf_counter()
             run(versions[name])
             times[name].append(time.perf_counter() - t0)
-    print(f"B={args.batch}, {args.size}x{args.size}, D={args.dim}, {args.instances} instances, "
-          f"{torch.get_num_threads()} thread(s), {args.rounds} interleaved runs each; max grad diff {grad_diff:.1e}")
+    print(
+        f"B={args.batch}, {args.size}x{args.size}, D={args.dim}, {args.instances} instances, "
+        f"{torch.get_num_threads()} thread(s), {args.rounds} interleaved runs each; max grad diff {grad_diff:.1e}"
+    )
     result = {}
     for name, t in times.items():
         result[name] = {"median_s": statistics.median(t), "min_s": min(t)}

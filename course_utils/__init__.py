@@ -2,4 +2,5 @@
 
 One module per concern; import what a lesson needs, e.g. ``from course_utils import images, runtime``.
 """
+
 __version__ = "0.1.0"

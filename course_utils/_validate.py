@@ -6,6 +6,7 @@ argument, says what was expected and what was given, e.g.::
     image: expected an RGB image of shape (H, W, 3), got shape (4, 300, 400) -- this looks
     like a (C, H, W) tensor layout; use images.to_hwc(...) or .permute(1, 2, 0)
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -104,9 +105,7 @@ def check_int(value: Any, name: str, *, min_value: int | None = None, max_value:
     return value
 
 
-def check_float(
-    value: Any, name: str, *, min_value: float | None = None, max_value: float | None = None
-) -> float:
+def check_float(value: Any, name: str, *, min_value: float | None = None, max_value: float | None = None) -> float:
     """Check that ``value`` is a finite real number in ``[min_value, max_value]``."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise TypeError(f"{name}: expected a number, got {describe_value(value)}")

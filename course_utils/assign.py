@@ -17,6 +17,7 @@ Command line::
     python -m course_utils.assign check                  # validate the convention in every lesson
     python -m course_utils.assign grade SUBMISSIONS... --lesson NN --out grades/   # see course_utils.grading
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,9 +25,9 @@ import copy
 import json
 import re
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 __all__ = [
     "BEGIN",
@@ -209,7 +210,8 @@ def instructor_version(nb) -> dict:
 
 def live_version(nb) -> dict:
     """For live coding: cells tagged ``live`` keep only their leading comments (what to type);
-    solutions become student stubs; imports, data loading and plotting cells stay intact."""
+    solutions become student stubs; imports, data loading and plotting cells stay intact.
+    """
     nb = student_version(nb)
     for cell in nb["cells"]:
         if cell["cell_type"] == "code" and TAG_LIVE in _tags(cell):
@@ -283,7 +285,8 @@ def _repo_url(root: Path) -> str:
 
 def build(notebooks: Iterable[Path], out: Path, repo_url: str, branch: str = "student") -> dict[str, list[Path]]:
     """Write ``out/{student,instructor,live}/NAME.ipynb`` for every notebook and ``out/README.md``
-    with the Colab links of the student versions (published on ``branch``)."""
+    with the Colab links of the student versions (published on ``branch``).
+    """
     out = Path(out)
     written: dict[str, list[Path]] = {"student": [], "instructor": [], "live": []}
     links = []
@@ -327,9 +330,12 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("notebooks", nargs="*", type=Path)
     from . import grading
 
-    g = sub.add_parser("grade", help="grade submitted notebooks with the hidden checks (runs their code!)",
-                       description=grading.__doc__.split("\n")[0] + "\n\n" + grading.WARNING,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    g = sub.add_parser(
+        "grade",
+        help="grade submitted notebooks with the hidden checks (runs their code!)",
+        description=grading.__doc__.split("\n")[0] + "\n\n" + grading.WARNING,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     grading.add_arguments(g)
     args = parser.parse_args(argv)
     if args.cmd == "grade":

@@ -11,6 +11,7 @@ training loop itself stays in the lesson; only this bookkeeping lives here::
 On Colab the folder is ``/content/checkpoints`` (the working directory's ``checkpoints/``); it
 disappears with the runtime unless copied to Google Drive.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,7 +44,8 @@ class CheckpointMismatch(RuntimeError):
 def find_checkpoint_dir(start: str | Path | None = None) -> Path:
     """``<course repository>/checkpoints`` when ``start`` (default: the working directory) lies
     inside the course repository (a folder holding ``_toc.yml`` and ``course_utils/``), else
-    ``<start>/checkpoints`` (e.g. on Colab). The folder is not created here."""
+    ``<start>/checkpoints`` (e.g. on Colab). The folder is not created here.
+    """
     here = Path.cwd() if start is None else Path(start)
     if not isinstance(here, Path):
         raise TypeError(f"start: expected a path, got {describe_value(start)}")
@@ -149,8 +151,10 @@ class TrainRun:
         """One sentence for the reader: trained now, or loaded (and when it was trained)."""
         if self.trained:
             return f"trained now in {self.train_seconds:.1f} s; saved to {self.path}"
-        return (f"loaded from {self.path} in {self.load_seconds:.2f} s (trained in an earlier run, which took "
-                f"{self.train_seconds:.1f} s); delete the file to train again")
+        return (
+            f"loaded from {self.path} in {self.load_seconds:.2f} s (trained in an earlier run, which took "
+            f"{self.train_seconds:.1f} s); delete the file to train again"
+        )
 
 
 def train_or_load(
@@ -199,8 +203,15 @@ def train_or_load(
     if path.is_file():
         t0 = time.perf_counter()
         extra = load_checkpoint(path, model, map_location=map_location)
-        run = TrainRun(model, False, float(extra.get("train_seconds", float("nan"))), time.perf_counter() - t0,
-                       path, extra.get("history"), extra=extra)
+        run = TrainRun(
+            model,
+            False,
+            float(extra.get("train_seconds", float("nan"))),
+            time.perf_counter() - t0,
+            path,
+            extra.get("history"),
+            extra=extra,
+        )
     else:
         t0 = time.perf_counter()
         history = train(model)

@@ -51,8 +51,9 @@ def kmeans(
     return labels, centers
 
 
-def seeded_mean_shift(embedding, radius: float, *, mask=None, max_iter: int = 30, min_size: int = 1,
-                      seed: int = 0, tol: float = 1e-4) -> np.ndarray:
+def seeded_mean_shift(
+    embedding, radius: float, *, mask=None, max_iter: int = 30, min_size: int = 1, seed: int = 0, tol: float = 1e-4
+) -> np.ndarray:
     """Cluster pixel embeddings with the paper's seeded mean-shift.
 
     Repeat until every pixel has a label: pick a random unlabelled pixel as seed; take the
@@ -67,6 +68,7 @@ def seeded_mean_shift(embedding, radius: float, *, mask=None, max_iter: int = 30
         mask: optional boolean (H, W) or (N,) array; pixels outside it get label 0 and clusters
             are numbered from 1 (without a mask, from 0).
         seed: seed of the random choice of seed pixels (same seed, same result).
+
     Returns:
         int64 labels of shape (H, W) or (N,).
     """

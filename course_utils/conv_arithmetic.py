@@ -94,9 +94,7 @@ def conv_transpose_output_size(
     k, s, p, d = _geometry(kernel_size, stride, padding, dilation)
     op = check_int(output_padding, "output_padding", min_value=0)
     if op >= max(s, d):
-        raise ValueError(
-            f"output_padding: expected an int smaller than max(stride, dilation) = {max(s, d)}, got {op}"
-        )
+        raise ValueError(f"output_padding: expected an int smaller than max(stride, dilation) = {max(s, d)}, got {op}")
     out = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
     if out < 1:
         raise ValueError(
@@ -104,4 +102,3 @@ def conv_transpose_output_size(
             f"{out + 2 * p} pixels before cropping); use a smaller padding"
         )
     return out
-

@@ -18,6 +18,7 @@ computed on copies *before* the call, inputs checked unmodified after it).
 The grader (``course_utils.grading``) sets :data:`GRADING`: :func:`run` then lets
 ``NotImplementedError`` propagate so that a stub is recorded as "not attempted".
 """
+
 from __future__ import annotations
 
 import copy
@@ -26,8 +27,20 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CheckFailed", "run", "shape", "dtype", "close", "equal", "is_implemented", "returns", "snapshot",
-           "unchanged", "called_fresh", "GRADING"]
+__all__ = [
+    "CheckFailed",
+    "run",
+    "shape",
+    "dtype",
+    "close",
+    "equal",
+    "is_implemented",
+    "returns",
+    "snapshot",
+    "unchanged",
+    "called_fresh",
+    "GRADING",
+]
 
 GRADING = False  # set by the grader: run() re-raises NotImplementedError instead of printing it
 
@@ -212,9 +225,16 @@ def _describe(args: Sequence[Any]) -> str:
     return ", ".join(parts)
 
 
-def called_fresh(fn: Callable[..., Any], make_args: Callable[[np.random.Generator], Any],
-                 reference: Callable[..., Any], what: str = "result", *, compare: Callable[..., None] | None = None,
-                 n: int = 3, seed: int = 0) -> None:
+def called_fresh(
+    fn: Callable[..., Any],
+    make_args: Callable[[np.random.Generator], Any],
+    reference: Callable[..., Any],
+    what: str = "result",
+    *,
+    compare: Callable[..., None] | None = None,
+    n: int = 3,
+    seed: int = 0,
+) -> None:
     """Call ``fn`` on fresh arguments and compare with ``reference``.
 
     Answers that read the lesson's globals, modify their inputs or only work for one shape fail.
@@ -264,5 +284,7 @@ def called_fresh(fn: Callable[..., Any], make_args: Callable[[np.random.Generato
         except CheckFailed as exc:
             raise CheckFailed(f"{exc} (when {where})") from None
         except Exception as exc:  # e.g. a string where an array was expected
-            raise CheckFailed(f"{what}: {_type_name(type(got))} cannot be compared with the expected result "
-                              f"({type(exc).__name__}: {exc}) when {where}") from None
+            raise CheckFailed(
+                f"{what}: {_type_name(type(got))} cannot be compared with the expected result "
+                f"({type(exc).__name__}: {exc}) when {where}"
+            ) from None

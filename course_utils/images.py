@@ -7,6 +7,7 @@ Layouts and dtypes used throughout the course:
 * ``CHW tensor`` -- (3, H, W) ``torch.float32`` in [0, 1]: what torchvision models take
   (after normalisation), batched as (N, 3, H, W).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

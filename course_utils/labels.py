@@ -65,9 +65,7 @@ def as_label_map(labels: Any, shape: Sequence[int] | Any) -> np.ndarray:
     h, w = shape_hw(shape, "shape")
     lab = check_labels(labels, "labels", ndim=1)
     if lab.shape[0] != h * w:
-        raise ValueError(
-            f"labels: expected one label per pixel, H*W = {h}*{w} = {h * w}, got {lab.shape[0]} labels"
-        )
+        raise ValueError(f"labels: expected one label per pixel, H*W = {h}*{w} = {h * w}, got {lab.shape[0]} labels")
     return lab.reshape(h, w).astype(np.int64, copy=False)
 
 
@@ -79,6 +77,7 @@ def downsample_labels(labels: torch.Tensor, factor: int, ignore_index: int = -1)
         factor: block side (1 returns a copy).
         ignore_index: label given to blocks that mix several labels (or contain ``ignore_index``);
             it must not be a label in use.
+
     Returns:
         int64 tensor of shape (B, H/factor, W/factor) (or (H/factor, W/factor)).
     """

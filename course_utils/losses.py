@@ -28,6 +28,7 @@ Two implementations with the same semantics:
 * :func:`discriminative_loss_reference` -- a plain loop over images and instances, written to be
   read. It is slow and is kept for teaching and for the benchmark in ``benchmarks/``.
 """
+
 from __future__ import annotations
 
 import torch
@@ -120,7 +121,9 @@ class _PullAndMeans(torch.autograd.Function):
         diff = torch.empty_like(x)  # mu_c - x_i, kept: the backward pass turns it into the gradient
         for d in range(0, D, step):  # ||x_i - mu_c||^2, a block of channels at a time
             diff_d = diff[:, d : d + step]
-            torch.gather(mu[:, d : d + step], 2, slot[:, None, :].expand_as(diff_d), out=diff_d).sub_(x[:, d : d + step])
+            torch.gather(mu[:, d : d + step], 2, slot[:, None, :].expand_as(diff_d), out=diff_d).sub_(
+                x[:, d : d + step]
+            )
             for k in range(diff_d.shape[1]):
                 sq.addcmul_(diff_d[:, k], diff_d[:, k])
         dist = sq.clamp_(min=torch.finfo(x.dtype).tiny).sqrt_()  # safe norm, see safe_norm
@@ -170,19 +173,27 @@ def _validate(embedding, instances, delta_v, delta_d, alpha, beta, gamma, ignore
             f"embedding: expected a floating-point tensor (float16/bfloat16/float32/float64), got dtype {embedding.dtype}"
         )
     if embedding.ndim != 4:
-        raise ValueError(f"embedding: expected shape (B, D, H, W) with 4 dimensions, got shape {tuple(embedding.shape)}")
+        raise ValueError(
+            f"embedding: expected shape (B, D, H, W) with 4 dimensions, got shape {tuple(embedding.shape)}"
+        )
     B, D, H, W = embedding.shape
     if D == 0:
-        raise ValueError(f"embedding: expected at least one embedding channel (D >= 1), got shape {tuple(embedding.shape)}")
+        raise ValueError(
+            f"embedding: expected at least one embedding channel (D >= 1), got shape {tuple(embedding.shape)}"
+        )
     if B == 0 or H == 0 or W == 0:
-        raise ValueError(f"embedding: expected a non-empty batch and image (B, H, W >= 1), got shape {tuple(embedding.shape)}")
+        raise ValueError(
+            f"embedding: expected a non-empty batch and image (B, H, W >= 1), got shape {tuple(embedding.shape)}"
+        )
     if instances.is_floating_point() or instances.is_complex():
         raise TypeError(
             f"instances: expected integer instance labels (e.g. torch.long), got dtype {instances.dtype}; "
             f"convert label maps with .long() only if their values are whole numbers"
         )
     if instances.ndim != 3:
-        hint = " -- drop the channel axis, e.g. instances[:, 0]" if instances.ndim == 4 and instances.shape[1] == 1 else ""
+        hint = (
+            " -- drop the channel axis, e.g. instances[:, 0]" if instances.ndim == 4 and instances.shape[1] == 1 else ""
+        )
         raise ValueError(
             f"instances: expected shape (B, H, W) = ({B}, {H}, {W}) with 3 dimensions, got shape {tuple(instances.shape)}{hint}"
         )
@@ -221,7 +232,11 @@ def _check_no_negative(labels: torch.Tensor, valid: torch.Tensor | None, ignore_
         neg = neg & valid
     if bool(neg.any()):
         bad = int(labels[neg][0])
-        extra = f" other than ignore_index={ignore_index}" if ignore_index is not None else " (set ignore_index to mark ignored pixels)"
+        extra = (
+            f" other than ignore_index={ignore_index}"
+            if ignore_index is not None
+            else " (set ignore_index to mark ignored pixels)"
+        )
         raise ValueError(f"instances: expected non-negative labels{extra}, got label {bad}")
 
 
@@ -254,7 +269,7 @@ def discriminative_loss(
     ignore_index : int or None
         Label whose pixels take no part in the loss.
 
-    Returns
+    Returns:
     -------
     (total, var, dist, reg) : tuple of 0-d tensors (float32, or float64 for float64 input)
         Each the mean over the images of the batch of the per-image terms (see the module
@@ -263,7 +278,7 @@ def discriminative_loss(
         to ``embedding`` (their gradient is zero). ``dist`` of an image with one instance is 0, and
         that image does count in the mean of ``dist``.
 
-    Notes
+    Notes:
     -----
     Vectorised: label value ``l`` of image ``b`` is instance slot ``l`` of image ``b`` (label values
     that are large next to the image size are renumbered first, a sort); instance means and
@@ -406,4 +421,3 @@ def discriminative_loss_reference(
         reg = torch.stack(reg_terms).mean() + anchor
         total = p["alpha"] * var + p["beta"] * dist + p["gamma"] * reg
     return total, var, dist, reg
-

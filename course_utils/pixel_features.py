@@ -22,6 +22,7 @@ raw pixel units (used in lesson 1 to show why scaling matters).
 
 Statistics of the label maps a clustering produces are in :mod:`course_utils.labels`.
 """
+
 from __future__ import annotations
 
 from typing import Any

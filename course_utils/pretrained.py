@@ -23,6 +23,7 @@ not see, and a *seeded, randomly initialised* model is returned with ``pretraine
 file that exists but is corrupt or does not fit the model raises :class:`WeightsFileError`, naming
 the file and what is wrong with it.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -182,7 +183,8 @@ def _read_state_dict(path: Path, model) -> dict:
         if wrong:
             parts.append(f"{len(wrong)} tensors of the wrong shape (e.g. {wrong[:2]})")
         raise WeightsFileError(
-            f"weights file {str(path)!r} does not fit model {type(model).__name__}: " + "; ".join(parts)
+            f"weights file {str(path)!r} does not fit model {type(model).__name__}: "
+            + "; ".join(parts)
             + ". Is it the weights file of a different model?"
         )
     return sd
@@ -213,7 +215,7 @@ def _reachable(url: str, timeout: float) -> str | None:
 
 
 def _download(weights, timeout: float, progress: bool) -> dict:
-    """torchvision's checksummed download into the torch hub cache, with a socket timeout."""
+    """Torchvision's checksummed download into the torch hub cache, with a socket timeout."""
     old = socket.getdefaulttimeout()
     socket.setdefaulttimeout(timeout)
     try:
@@ -281,8 +283,12 @@ def load(
                 path = d / fname
                 state = _read_state_dict(path, model)
                 ok = _sha256_prefix_ok(path)
-                check = {True: "SHA-256 matches torchvision's", False: "SHA-256 differs from torchvision's "
-                         "published file (keys and shapes fit, so it was loaded anyway)", None: "no checksum in name"}[ok]
+                check = {
+                    True: "SHA-256 matches torchvision's",
+                    False: "SHA-256 differs from torchvision's "
+                    "published file (keys and shapes fit, so it was loaded anyway)",
+                    None: "no checksum in name",
+                }[ok]
                 source = f"local file {path} ({check})"
         else:
             reasons.append(f"{ENV_WEIGHTS_DIR} is not set")

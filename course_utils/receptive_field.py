@@ -21,8 +21,15 @@ import torch.nn as nn
 
 from ._validate import check_int, describe_value
 
-__all__ = ["RFRow", "spatial_layers", "receptive_field", "format_receptive_field", "rf_bounds", "EmpiricalRF",
-           "empirical_receptive_field"]
+__all__ = [
+    "RFRow",
+    "spatial_layers",
+    "receptive_field",
+    "format_receptive_field",
+    "rf_bounds",
+    "EmpiricalRF",
+    "empirical_receptive_field",
+]
 
 
 @dataclass(frozen=True)
@@ -50,9 +57,26 @@ class RFRow:
 
 
 _POINTWISE = (
-    "ReLU", "ReLU6", "LeakyReLU", "PReLU", "ELU", "GELU", "SiLU", "Sigmoid", "Tanh", "Hardswish",
-    "Hardsigmoid", "Mish", "BatchNorm2d", "GroupNorm", "InstanceNorm2d", "LayerNorm", "Dropout",
-    "Dropout2d", "Identity", "LocalResponseNorm",
+    "ReLU",
+    "ReLU6",
+    "LeakyReLU",
+    "PReLU",
+    "ELU",
+    "GELU",
+    "SiLU",
+    "Sigmoid",
+    "Tanh",
+    "Hardswish",
+    "Hardsigmoid",
+    "Mish",
+    "BatchNorm2d",
+    "GroupNorm",
+    "InstanceNorm2d",
+    "LayerNorm",
+    "Dropout",
+    "Dropout2d",
+    "Identity",
+    "LocalResponseNorm",
 )
 
 
@@ -173,8 +197,10 @@ def format_receptive_field(rows: Sequence[RFRow]) -> str:
     head = f"{'layer':<{w}}  {'type':<10} {'k':>2} {'s':>2} {'p':>2} {'d':>2}  {'RF size':>7} {'jump':>5} {'start':>7}"
     lines = [head, "-" * len(head)]
     for r in rows:
-        lines.append(f"{r.name:<{w}}  {r.kind:<10} {r.kernel:>2} {r.stride:>2} {r.padding:>2} {r.dilation:>2}  "
-                     f"{r.size:>7} {r.jump:>5} {r.start:>7g}")
+        lines.append(
+            f"{r.name:<{w}}  {r.kind:<10} {r.kernel:>2} {r.stride:>2} {r.padding:>2} {r.dilation:>2}  "
+            f"{r.size:>7} {r.jump:>5} {r.start:>7g}"
+        )
     return "\n".join(lines)
 
 
@@ -232,7 +258,6 @@ class _DilatedMeanPool(nn.Module):
 
 def _make_all_paths_active(model) -> None:
     """In place: positive constant weights, zero biases, identity batch-norm, max-pool -> mean-pool."""
-
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             with torch.no_grad():
@@ -279,7 +304,6 @@ def empirical_receptive_field(
     Returns:
         An :class:`EmpiricalRF`. The model passed in is not modified.
     """
-
     if not isinstance(model, nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {describe_value(model)}")
     shape = tuple(input_shape) if isinstance(input_shape, (tuple, list, torch.Size)) else None

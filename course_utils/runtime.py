@@ -8,6 +8,7 @@ Two environment variables steer the whole course:
 
 Both are read through :func:`flags` (and :func:`fast_for`, which also tells "unset" from "0") and nowhere else.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,8 @@ import platform
 import random
 import sys
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -33,9 +34,7 @@ def _read_bool(name: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise ValueError(
-        f"environment variable {name} must be one of {sorted(_TRUE | _FALSE - {''})}, got {raw!r}"
-    )
+    raise ValueError(f"environment variable {name} must be one of {sorted(_TRUE | _FALSE - {''})}, got {raw!r}")
 
 
 @dataclass(frozen=True)
@@ -107,8 +106,7 @@ def describe(device=None) -> None:
     line = (
         f"Mode: {f.mode.upper()} (COURSE_FAST={'1' if f.fast else '0'}) | "
         f"downloads: {'forbidden (COURSE_OFFLINE=1)' if f.offline else 'allowed'} | "
-        f"device: {where} | torch {torch.__version__}"
-        + (" | Colab" if on_colab() else "")
+        f"device: {where} | torch {torch.__version__}" + (" | Colab" if on_colab() else "")
     )
     print(line)
 
@@ -175,7 +173,9 @@ def fast_for(device=None, *, needs_gpu: bool = True, verbose: bool = True) -> bo
     on_gpu = getattr(device, "type", str(device)) == "cuda"
     if needs_gpu and not on_gpu:
         if verbose:
-            print("COURSE_FAST is not set and no GPU was found: running the FAST configuration "
-                  "(the full one would take hours on a CPU). Set COURSE_FAST=0 to force the full run.")
+            print(
+                "COURSE_FAST is not set and no GPU was found: running the FAST configuration "
+                "(the full one would take hours on a CPU). Set COURSE_FAST=0 to force the full run."
+            )
         return True
     return False

@@ -102,8 +102,6 @@ class Summary:
         return format_summary(self)
 
 
-
-
 _CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _TRANSPOSED = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 
@@ -115,7 +113,6 @@ def layer_macs(module, inputs: tuple, output) -> int:
     ``input elements * (C_out / groups) * prod(kernel)``; linear: ``output elements * in_features``.
     Biases are not counted.
     """
-
     if isinstance(module, _TRANSPOSED):
         x = inputs[0]
         return int(x.numel() * (module.out_channels // module.groups) * math.prod(module.kernel_size))
@@ -142,7 +139,6 @@ def _first_tensor(obj):
 
 def count_parameters(model, trainable_only: bool = False) -> int:
     """Number of parameters of ``model`` (each shared tensor counted once)."""
-
     if not isinstance(model, nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {describe_value(model)}")
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
@@ -181,7 +177,6 @@ def summarize(model, input_size: Sequence[int] | None = None, *, x=None, depth: 
         its parameters are counted on the first. The model is run in eval mode under
         ``torch.no_grad()`` and its train/eval mode is restored afterwards.
     """
-
     if not isinstance(model, nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {describe_value(model)}")
     if (input_size is None) == (x is None):
@@ -191,8 +186,9 @@ def summarize(model, input_size: Sequence[int] | None = None, *, x=None, depth: 
             raise ValueError(f"input_size: expected a shape such as (1, 3, 224, 224), got {input_size!r}")
         dims = [check_int(v, f"input_size[{i}]", min_value=1) for i, v in enumerate(input_size)]
         p0 = next(model.parameters(), None)
-        x = torch.zeros(dims, dtype=p0.dtype if p0 is not None else torch.float32,
-                        device=p0.device if p0 is not None else "cpu")
+        x = torch.zeros(
+            dims, dtype=p0.dtype if p0 is not None else torch.float32, device=p0.device if p0 is not None else "cpu"
+        )
     elif not isinstance(x, torch.Tensor):
         raise TypeError(f"x: expected a torch.Tensor of shape (N, C, H, W), got {describe_value(x)}")
     if depth is not None:
@@ -283,8 +279,10 @@ def format_summary(summary: Summary, max_rows: int | None = None) -> str:
     w = max([len(r.name) for r in rows] + [5])
     head = f"{'layer':<{w}}  {'type':<17} {'output shape':<20} {'params':>11} {'out MB':>8} {'MACs':>10}"
     lines = [head, "-" * len(head)]
-    lines.append(f"{'input':<{w}}  {'':<17} {str(list(summary.input_shape)):<20} {'':>11} "
-                 f"{summary.input_bytes / 1e6:>8.2f} {'':>10}")
+    lines.append(
+        f"{'input':<{w}}  {'':<17} {str(list(summary.input_shape)):<20} {'':>11} "
+        f"{summary.input_bytes / 1e6:>8.2f} {'':>10}"
+    )
     for r in rows:
         lines.append(
             f"{r.name:<{w}}  {r.kind[:17]:<17} {str(list(r.output_shape)):<20} {r.params:>11,} "
@@ -304,5 +302,3 @@ def format_summary(summary: Summary, max_rows: int | None = None) -> str:
 def print_summary(summary: Summary, max_rows: int | None = None) -> None:
     """Print :func:`format_summary`."""
     print(format_summary(summary, max_rows=max_rows))
-
-

@@ -3,9 +3,11 @@
 The palette is Paul Tol's "muted" + "bright" qualitative schemes (colour-blind safe), extended
 by a deterministic hue walk beyond 16 labels.
 """
+
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -14,8 +16,20 @@ from .data.voc import VOC_CLASSES as _VOC_CLASSES
 from .data.voc import VOC_COLORS as _VOC_COLORS
 
 __all__ = [
-    "PALETTE", "label_colors", "colorize", "overlay", "image_grid", "show_labels", "add_legend", "as_rgb",
-    "ClassShare", "check_mask", "class_shares", "legend_labels", "add_class_legend", "label_regions",
+    "PALETTE",
+    "label_colors",
+    "colorize",
+    "overlay",
+    "image_grid",
+    "show_labels",
+    "add_legend",
+    "as_rgb",
+    "ClassShare",
+    "check_mask",
+    "class_shares",
+    "legend_labels",
+    "add_class_legend",
+    "label_regions",
     "show_segmentation",
 ]
 
@@ -23,10 +37,22 @@ __all__ = [
 PALETTE: np.ndarray = (
     np.array(
         [
-            (51, 34, 136), (136, 204, 238), (68, 170, 153), (17, 119, 51), (153, 153, 51),
-            (221, 204, 119), (204, 102, 119), (136, 34, 85), (170, 68, 153),
-            (68, 119, 170), (102, 204, 238), (34, 136, 51), (204, 187, 68), (238, 102, 119),
-            (170, 51, 119), (187, 187, 187),
+            (51, 34, 136),
+            (136, 204, 238),
+            (68, 170, 153),
+            (17, 119, 51),
+            (153, 153, 51),
+            (221, 204, 119),
+            (204, 102, 119),
+            (136, 34, 85),
+            (170, 68, 153),
+            (68, 119, 170),
+            (102, 204, 238),
+            (34, 136, 51),
+            (204, 187, 68),
+            (238, 102, 119),
+            (170, 51, 119),
+            (187, 187, 187),
         ],
         dtype=np.float32,
     )
@@ -65,8 +91,9 @@ def colorize(labels, palette: np.ndarray | None = None, ignore_index: int | None
     return out
 
 
-def overlay(image: np.ndarray, labels, alpha: float = 0.5, palette: np.ndarray | None = None,
-            ignore_index: int | None = None) -> np.ndarray:
+def overlay(
+    image: np.ndarray, labels, alpha: float = 0.5, palette: np.ndarray | None = None, ignore_index: int | None = None
+) -> np.ndarray:
     """Blend an (H, W, 3) image with the colours of (H, W) labels; returns (H, W, 3) float in [0, 1]."""
     img = check_image(image)
     img = img.astype(np.float32) / 255.0 if img.dtype == np.uint8 else img.astype(np.float32)
@@ -105,8 +132,14 @@ def add_legend(ax, names: Sequence[str], colors: Sequence, loc: str = "upper lef
     return ax.legend(handles=handles, loc=loc, fontsize="small", frameon=False, **kw)
 
 
-def image_grid(images: Sequence, titles: Sequence[str] | None = None, ncols: int = 3,
-               size: float = 3.0, suptitle: str | None = None, cmap: str | None = None):
+def image_grid(
+    images: Sequence,
+    titles: Sequence[str] | None = None,
+    ncols: int = 3,
+    size: float = 3.0,
+    suptitle: str | None = None,
+    cmap: str | None = None,
+):
     """Show images (HWC RGB or HW maps) in a grid with titles; returns ``(fig, axes)``."""
     import matplotlib.pyplot as plt
 
@@ -181,7 +214,9 @@ def _check_colors(colors, n: int, arg: str = "colors") -> np.ndarray:
     if cols.ndim != 2 or cols.shape[1] != 3 or len(cols) < n:
         raise ValueError(f"{arg}: expected an array of shape (>={n}, 3) with RGB in [0, 1], got {describe_value(cols)}")
     if not np.all(np.isfinite(cols)) or cols.min() < 0 or cols.max() > 1:
-        raise ValueError(f"{arg}: expected RGB values in [0, 1], got range [{np.nanmin(cols):.3g}, {np.nanmax(cols):.3g}]")
+        raise ValueError(
+            f"{arg}: expected RGB values in [0, 1], got range [{np.nanmin(cols):.3g}, {np.nanmax(cols):.3g}]"
+        )
     return cols.astype(np.float32, copy=False)
 
 
@@ -240,8 +275,14 @@ def legend_labels(shares: Sequence[ClassShare], decimals: int = 1) -> list[str]:
     return [f"{s.name}  {100 * s.share:.{decimals}f} %" for s in shares]
 
 
-def add_class_legend(ax, mask, names: Sequence[str] = _VOC_CLASSES, colors=_VOC_COLORS,
-                     min_share: float = 0.0, title: str = "class: pixel share"):
+def add_class_legend(
+    ax,
+    mask,
+    names: Sequence[str] = _VOC_CLASSES,
+    colors=_VOC_COLORS,
+    min_share: float = 0.0,
+    title: str = "class: pixel share",
+):
     """Legend of the classes present in ``mask``, each with its colour and pixel share.
 
     Returns the list of :class:`ClassShare` shown (largest first).
@@ -252,13 +293,20 @@ def add_class_legend(ax, mask, names: Sequence[str] = _VOC_CLASSES, colors=_VOC_
     cols = _check_colors(colors, len(names))
     shown = class_shares(mask, names, min_share)
     handles = [Patch(facecolor=cols[s.index], edgecolor="black", label=t) for s, t in zip(shown, legend_labels(shown))]
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
-              fontsize="small", title=title, title_fontsize="small", frameon=False)
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        borderaxespad=0.0,
+        fontsize="small",
+        title=title,
+        title_fontsize="small",
+        frameon=False,
+    )
     return shown
 
 
-def label_regions(ax, mask, names: Sequence[str] = _VOC_CLASSES, min_share: float = 0.01,
-                  skip: Sequence[int] = (0,)):
+def label_regions(ax, mask, names: Sequence[str] = _VOC_CLASSES, min_share: float = 0.01, skip: Sequence[int] = (0,)):
     """Write each class name on the mask at the pixel deepest inside that class's area.
 
     Classes covering less than ``min_share`` of the pixels and indices in ``skip`` (background by
@@ -275,13 +323,30 @@ def label_regions(ax, mask, names: Sequence[str] = _VOC_CLASSES, min_share: floa
             continue
         depth = ndimage.distance_transform_edt(np.pad(arr == s.index, 1))[1:-1, 1:-1]
         y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
-        texts.append(ax.text(x, y, s.name, ha="center", va="center", fontsize="small", color="black",
-                             path_effects=[pe.withStroke(linewidth=3, foreground="white")]))
+        texts.append(
+            ax.text(
+                x,
+                y,
+                s.name,
+                ha="center",
+                va="center",
+                fontsize="small",
+                color="black",
+                path_effects=[pe.withStroke(linewidth=3, foreground="white")],
+            )
+        )
     return texts
 
 
-def show_segmentation(image, mask, title: str = "", names: Sequence[str] = _VOC_CLASSES, colors=_VOC_COLORS,
-                      alpha: float = 0.6, min_share: float = 0.0):
+def show_segmentation(
+    image,
+    mask,
+    title: str = "",
+    names: Sequence[str] = _VOC_CLASSES,
+    colors=_VOC_COLORS,
+    alpha: float = 0.6,
+    min_share: float = 0.0,
+):
     """Three panels: the photo, the mask (class names written on it) and an overlay with a legend.
 
     Args:

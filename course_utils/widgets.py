@@ -1,4 +1,4 @@
-""""Bring your own image": read photos from an ipywidgets ``FileUpload`` (Jupyter and Colab).
+""" "Bring your own image": read photos from an ipywidgets ``FileUpload`` (Jupyter and Colab).
 
 ipywidgets changed the format of ``FileUpload.value`` between versions:
 
@@ -8,6 +8,7 @@ ipywidgets changed the format of ``FileUpload.value`` between versions:
 :func:`images_from_upload` accepts both and returns decoded RGB arrays; :func:`upload_box` builds
 the widget with an output area and calls a function of yours on every uploaded photo.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -22,7 +23,6 @@ import numpy as np
 from ._validate import check_int, describe_value
 
 __all__ = ["figure_png", "explorer", "images_from_upload", "decode_image", "upload_box"]
-
 
 
 def decode_image(data: bytes | bytearray | memoryview, name: str = "upload") -> np.ndarray:
@@ -170,6 +170,6 @@ def explorer(draw: Callable, *, dpi: int = 80, **controls):
     for control in controls.values():
         control.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap")),
-                         image, text])
-
+    return widgets.VBox(
+        [widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap")), image, text]
+    )

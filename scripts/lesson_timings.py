@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python scripts/lesson_timings.py [_build/timings/notebooks.json]
 """
+
 from __future__ import annotations
 
 import datetime
@@ -27,11 +28,13 @@ def main(path: str = "_build/timings/notebooks.json") -> None:
         if record:
             total = sum(record["notebooks"].values())
             rows.append(f"| all measured lessons, {label} mode | {total:.0f} s on {record['machine']} | |")
-    note = (f"\n\nMeasured on {datetime.date.today().isoformat()} by the nbval run of the tests, one notebook "
-            "at a time with torch on all cores, kernel start-up included; on a fresh clone lessons 5 and 7 "
-            "really train. A lesson 'not measured' in full mode trains for a GPU budget in that mode and "
-            "no GPU was available to the run. Regenerate with `scripts/lesson_timings.py` after `make test` (fast) or "
-            "`COURSE_FAST=0 make test-notebooks` (full).\n")
+    note = (
+        f"\n\nMeasured on {datetime.date.today().isoformat()} by the nbval run of the tests, one notebook "
+        "at a time with torch on all cores, kernel start-up included; on a fresh clone lessons 5 and 7 "
+        "really train. A lesson 'not measured' in full mode trains for a GPU budget in that mode and "
+        "no GPU was available to the run. Regenerate with `scripts/lesson_timings.py` after `make test` (fast) or "
+        "`COURSE_FAST=0 make test-notebooks` (full).\n"
+    )
     (ROOT / "book" / "_lesson_timings.md").write_text("\n".join(rows) + note)
     print((ROOT / "book" / "_lesson_timings.md").read_text())
 

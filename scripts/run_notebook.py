@@ -17,6 +17,7 @@ The lessons use no IPython magics; a cell that does (a line starting with ``%`` 
 refused with a clear message rather than mis-run. IPython itself must be importable (the
 lessons import ``IPython.display``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,7 +42,9 @@ def code_cells(path: Path) -> list[str]:
         src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         for line in src.splitlines():
             if line.lstrip().startswith(("%", "!")):
-                raise SystemExit(f"notebook: code cell {len(cells) + 1} uses IPython syntax this runner cannot execute: {line.strip()!r}")
+                raise SystemExit(
+                    f"notebook: code cell {len(cells) + 1} uses IPython syntax this runner cannot execute: {line.strip()!r}"
+                )
         cells.append(src)
     return cells
 
@@ -86,9 +89,20 @@ def main(argv: list[str] | None = None) -> int:
 
         device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "cpu"
         flags = {k: os.environ.get(k) for k in ("COURSE_FAST", "COURSE_OFFLINE")}
-        log_path.write_text(json.dumps({"notebook": nb_path.name, "status": status, "seconds": round(total, 1),
-                                        "flags": flags, "device": device, "torch": torch.__version__,
-                                        "cells": timings}, indent=1))
+        log_path.write_text(
+            json.dumps(
+                {
+                    "notebook": nb_path.name,
+                    "status": status,
+                    "seconds": round(total, 1),
+                    "flags": flags,
+                    "device": device,
+                    "torch": torch.__version__,
+                    "cells": timings,
+                },
+                indent=1,
+            )
+        )
     return 0 if status == "ok" else 1
 
 

@@ -7,6 +7,7 @@ cell metadata, as the grader does), and the lesson's set-up cells plus the exerc
 fresh namespace, without a kernel. A check that rejects the answer raises
 ``course_utils.exercises.CheckFailed``.
 """
+
 from __future__ import annotations
 
 import contextlib

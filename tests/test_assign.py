@@ -1,4 +1,5 @@
 """Student, instructor and live-coding versions built from one source notebook."""
+
 from __future__ import annotations
 
 import json
@@ -46,7 +47,9 @@ TOY = _nb(
     _code("import numpy as np\nfrom course_utils import exercises as checks"),
     _md("### Exercise 9.1: double it\nWrite `double`."),
     _code(SOLUTION, "solution", "hide-input"),
-    _code('checks.run("Exercise 9.1", lambda: checks.close(double(np.arange(3)), np.arange(3) * 2, "double"))', "check"),
+    _code(
+        'checks.run("Exercise 9.1", lambda: checks.close(double(np.arange(3)), np.arange(3) * 2, "double"))', "check"
+    ),
     _code("assert double(4) == 8", "hidden-check", "remove-cell"),
     _md("Why does doubling preserve order?"),
     _md("Because multiplication by a positive number is monotonic, so the ranking never changes.", "solution"),
@@ -98,8 +101,14 @@ def test_round_trip_filling_a_student_version_restores_the_source():
     "cells, message",
     [
         ((_md("### Exercise 1.1"), _code("x = 1", "solution", "hide-input"), _code("pass", "check")), "matching"),
-        ((_md("### Exercise 1.1"), _code("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", "solution", "hide-input"),
-          _code("pass", "check")), "inside a function"),
+        (
+            (
+                _md("### Exercise 1.1"),
+                _code("### BEGIN SOLUTION\nx = 1\n### END SOLUTION", "solution", "hide-input"),
+                _code("pass", "check"),
+            ),
+            "inside a function",
+        ),
         ((_md("### Exercise 1.1"), _code(SOLUTION, "solution")), "hide-input"),
         ((_md("### Exercise 1.1"), _code(SOLUTION, "solution", "hide-input")), "no cell tagged 'check'"),
         ((_code("assert True", "hidden-check"),), "remove-cell"),
@@ -115,7 +124,9 @@ def test_build_writes_three_versions_and_colab_links(tmp_path):
     src = tmp_path / "99_toy.ipynb"
     src.write_text(json.dumps(TOY))
     written = assign.build([src], tmp_path / "dist", "https://github.com/org/repo", branch="student")
-    assert {k: [p.name for p in v] for k, v in written.items()} == {k: ["99_toy.ipynb"] for k in ("student", "instructor", "live")}
+    assert {k: [p.name for p in v] for k, v in written.items()} == {
+        k: ["99_toy.ipynb"] for k in ("student", "instructor", "live")
+    }
     readme = (tmp_path / "dist" / "README.md").read_text()
     assert "https://colab.research.google.com/github/org/repo/blob/student/student/99_toy.ipynb" in readme
 
@@ -134,8 +145,9 @@ def _run(nb: dict, timeout: int = 150, attempts: int = 2) -> dict:
 
     for attempt in range(attempts):
         node = nbformat.reads(json.dumps(nb), as_version=4)
-        client = NotebookClient(node, timeout=timeout, kernel_name="python3",
-                                resources={"metadata": {"path": str(ROOT / "notebooks")}})
+        client = NotebookClient(
+            node, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}
+        )
         try:
             client.execute()
             return json.loads(nbformat.writes(node))
@@ -149,7 +161,10 @@ def _run(nb: dict, timeout: int = 150, attempts: int = 2) -> dict:
 def _stdout(nb: dict) -> str:
     return "\n".join(
         o.get("text", "") if isinstance(o.get("text", ""), str) else "".join(o["text"])
-        for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", []) if o.get("output_type") == "stream"
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "stream"
     )
 
 

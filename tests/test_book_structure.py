@@ -1,4 +1,5 @@
 """The book, its configuration and its notebooks stay consistent with each other."""
+
 from __future__ import annotations
 
 import json
@@ -95,7 +96,9 @@ def test_environment_yml_matches_the_constraints_file():
     lock = _pins(ROOT / "requirements" / "constraints.txt")
     assert env, "environment.yml pins nothing"
     for name, version in env.items():
-        assert lock.get(name) == version, f"environment.yml pins {name}=={version}, constraints.txt has {lock.get(name)}"
+        assert lock.get(name) == version, (
+            f"environment.yml pins {name}=={version}, constraints.txt has {lock.get(name)}"
+        )
     assert "-c requirements/constraints.txt" in env_text
     assert "-e .[book,test]" in env_text
 
@@ -114,7 +117,6 @@ def test_pyproject_is_loose_enough_for_colab():
 def test_constraints_satisfy_the_bounds_of_pyproject():
     """Every dependency (core and extras) is pinned in constraints.txt at a version its bounds allow."""
     import tomllib
-
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
@@ -126,7 +128,8 @@ def test_constraints_satisfy_the_bounds_of_pyproject():
         name = canonicalize_name(req.name)
         assert name in lock, f"{req.name} is a dependency but constraints.txt does not pin it"
         assert req.specifier.contains(lock[name], prereleases=True), (
-            f"constraints.txt pins {req.name}=={lock[name]}, outside pyproject's bounds {req.specifier}")
+            f"constraints.txt pins {req.name}=={lock[name]}, outside pyproject's bounds {req.specifier}"
+        )
 
 
 def test_ci_runs_the_readme_test_command():

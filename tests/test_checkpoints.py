@@ -1,4 +1,5 @@
 """Checkpoint bookkeeping for "load if trained, else train"."""
+
 from __future__ import annotations
 
 import pytest
@@ -84,11 +85,14 @@ def test_train_or_load_trains_once_then_loads_and_checks_the_score(tmp_path):
         checkpoints.train_or_load("toy", _toy(), {"lr": 0.1}, fit, data=(x,), score=lambda m: 0.0, root=tmp_path)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"train": 3}, r"train: expected a function train\(model\) -> history, got int"),
-    ({"score": "x"}, r"score: expected a function score\(model\) -> float or None, got str"),
-    ({"data": [1]}, r"data: expected a tuple of tensors, got list"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"train": 3}, r"train: expected a function train\(model\) -> history, got int"),
+        ({"score": "x"}, r"score: expected a function score\(model\) -> float or None, got str"),
+        ({"data": [1]}, r"data: expected a tuple of tensors, got list"),
+    ],
+)
 def test_train_or_load_bad_arguments(tmp_path, kwargs, match):
     args = {"train": lambda m: None, **kwargs}
     with pytest.raises(TypeError, match=match):

@@ -1,4 +1,5 @@
 """course_utils.clustering: k-means with stable label order, relabelling, bad inputs."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """course_utils.conv_arithmetic, summary and receptive_field: size formulas against real layers, tables, receptive fields, bad inputs."""
+
 from __future__ import annotations
 
 import itertools
@@ -8,7 +9,6 @@ import torch
 import torch.nn as nn
 
 from course_utils import conv_arithmetic, receptive_field, summary
-
 
 # ---------------------------------------------------------------- output-size formulas
 # One test per layer type looping over a grid (a failure names the setting): ~1,000 real layers.
@@ -44,9 +44,17 @@ def test_pool_output_size_matches_maxpool2d_and_avgpool2d_over_a_grid():
 
 def test_maxpool_ceil_mode_drops_window_starting_in_padding():
     # size 6, k 3, s 2, p 1, ceil: (6 + 2 - 3) / 2 = 2.5 -> 3 + 1 = 4 windows
-    assert conv_arithmetic.conv_output_size(6, 3, 2, 1, ceil_mode=True) == 4 == nn.MaxPool2d(3, 2, 1, ceil_mode=True)(torch.zeros(1, 1, 6, 6)).shape[-1]
+    assert (
+        conv_arithmetic.conv_output_size(6, 3, 2, 1, ceil_mode=True)
+        == 4
+        == nn.MaxPool2d(3, 2, 1, ceil_mode=True)(torch.zeros(1, 1, 6, 6)).shape[-1]
+    )
     # size 5, k 2, s 2, p 1, ceil: the 4th window would start in the right padding and is dropped
-    assert conv_arithmetic.conv_output_size(5, 2, 2, 1, ceil_mode=True) == 3 == nn.MaxPool2d(2, 2, 1, ceil_mode=True)(torch.zeros(1, 1, 5, 5)).shape[-1]
+    assert (
+        conv_arithmetic.conv_output_size(5, 2, 2, 1, ceil_mode=True)
+        == 3
+        == nn.MaxPool2d(2, 2, 1, ceil_mode=True)(torch.zeros(1, 1, 5, 5)).shape[-1]
+    )
 
 
 def test_conv_transpose_output_size_matches_convtranspose2d_over_a_grid():
@@ -118,7 +126,9 @@ def test_resnet18_summary_totals():
 
 
 def test_summary_rows_by_hand():
-    net = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 4 * 4, 10))
+    net = nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 4 * 4, 10)
+    )
     s = summary.summarize(net, (2, 3, 8, 8))
     conv, relu, pool, flat, fc = s.rows
     assert conv.output_shape == (2, 8, 8, 8) and conv.params == 8 * 3 * 9 + 8
@@ -170,11 +180,16 @@ def test_summarize_rejects_bad_inputs():
 # ---------------------------------------------------------------- receptive fields
 def toy_net():
     return nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(),
-        nn.Conv2d(4, 4, 3, padding=0), nn.ReLU(),
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(4, 4, 3, padding=0),
+        nn.ReLU(),
         nn.MaxPool2d(2),
-        nn.Conv2d(4, 4, 5, stride=2, padding=2), nn.BatchNorm2d(4), nn.ReLU(),
-        nn.Conv2d(4, 4, 3, padding=2, dilation=2), nn.ReLU(),
+        nn.Conv2d(4, 4, 5, stride=2, padding=2),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.Conv2d(4, 4, 3, padding=2, dilation=2),
+        nn.ReLU(),
         nn.AvgPool2d(3, stride=1, padding=1),
         nn.Conv2d(4, 2, 1),
     )
@@ -208,8 +223,11 @@ def test_empirical_rf_near_the_border_is_flagged_clipped():
 
 
 def test_empirical_rf_of_odd_stack_is_exact():
-    net = nn.Sequential(*[nn.Conv2d(1, 1, 3, padding=1) for _ in range(4)], nn.MaxPool2d(3, 2, 1),
-                        nn.Conv2d(1, 1, 3, padding=2, dilation=2))
+    net = nn.Sequential(
+        *[nn.Conv2d(1, 1, 3, padding=1) for _ in range(4)],
+        nn.MaxPool2d(3, 2, 1),
+        nn.Conv2d(1, 1, 3, padding=2, dilation=2),
+    )
     last = receptive_field.receptive_field(net)[-1]
     emp = receptive_field.empirical_receptive_field(net, (1, 64, 64))
     assert emp.size == (last.size, last.size) == (19, 19)
@@ -297,9 +315,14 @@ def test_rf_with_non_square_kernel_uses_axis():
 
 def test_dilated_max_pool_rf_analytic_equals_empirical():
     # an "a trous" network: stride-1 pools and dilated layers after them (dense output)
-    net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2, stride=1),
-                        nn.Conv2d(2, 2, 3, dilation=2), nn.MaxPool2d(2, stride=1, dilation=2),
-                        nn.Conv2d(2, 1, 3, dilation=4))
+    net = nn.Sequential(
+        nn.Conv2d(1, 2, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2, stride=1),
+        nn.Conv2d(2, 2, 3, dilation=2),
+        nn.MaxPool2d(2, stride=1, dilation=2),
+        nn.Conv2d(2, 1, 3, dilation=4),
+    )
     last = receptive_field.receptive_field(net)[-1]
     assert (last.size, last.jump) == (1 + 2 + 1 + 4 + 2 + 8, 1)
     emp = receptive_field.empirical_receptive_field(net, (1, 40, 40), position=(5, 7))
@@ -318,5 +341,7 @@ def test_receptive_field_handles_string_padding():
     valid = receptive_field.receptive_field(nn.Sequential(nn.Conv2d(1, 1, 5, padding="valid")))[0]
     assert (same.size, same.padding, same.start) == (9, 4, 0.0)
     assert (valid.size, valid.padding, valid.start) == (5, 0, 2.0)
-    emp = receptive_field.empirical_receptive_field(nn.Conv2d(1, 1, 5, padding="same", dilation=2), (1, 21, 21), position=(10, 10))
+    emp = receptive_field.empirical_receptive_field(
+        nn.Conv2d(1, 1, 5, padding="same", dilation=2), (1, 21, 21), position=(10, 10)
+    )
     assert emp.size == (9, 9) and emp.centre == (10.0, 10.0)

@@ -1,4 +1,5 @@
 """Instance datasets of lesson 7: deterministic, held-out test splits, the documented structure."""
+
 import numpy as np
 import pytest
 import torch
@@ -6,8 +7,9 @@ import torch
 from course_utils.data import ScatteredSticks, TouchingBlobs
 
 
-@pytest.mark.parametrize("make", [lambda **k: ScatteredSticks(size=48, n_sticks=5, **k),
-                                  lambda **k: TouchingBlobs(size=32, **k)])
+@pytest.mark.parametrize(
+    "make", [lambda **k: ScatteredSticks(size=48, n_sticks=5, **k), lambda **k: TouchingBlobs(size=32, **k)]
+)
 def test_items_have_documented_types_shapes_and_ranges(make):
     ds = make(n_items=3)
     img, lab = ds[0]
@@ -79,13 +81,16 @@ def test_blobs_instances_are_connected_components_of_colour():
     assert repeated_colour, "some image should reuse a colour for two instances"
 
 
-@pytest.mark.parametrize("kwargs, exc, words", [
-    (dict(n_items=0), ValueError, "n_items"),
-    (dict(size=4), ValueError, "size"),
-    (dict(split="val"), ValueError, "split"),
-    (dict(seed=-1), ValueError, "seed"),
-    (dict(n_items=2.5), TypeError, "n_items"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, words",
+    [
+        (dict(n_items=0), ValueError, "n_items"),
+        (dict(size=4), ValueError, "size"),
+        (dict(split="val"), ValueError, "split"),
+        (dict(seed=-1), ValueError, "seed"),
+        (dict(n_items=2.5), TypeError, "n_items"),
+    ],
+)
 @pytest.mark.parametrize("cls", [ScatteredSticks, TouchingBlobs])
 def test_bad_arguments_are_rejected_with_their_name(cls, kwargs, exc, words):
     with pytest.raises(exc, match=words):

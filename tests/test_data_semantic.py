@@ -1,4 +1,5 @@
 """The synthetic shapes dataset (and the offline refusal of the optional Oxford-IIIT Pet data)."""
+
 from __future__ import annotations
 
 import hashlib

@@ -1,4 +1,5 @@
 """Tests of course_utils.data.textures: the texture mosaic whose regions colour cannot separate."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,7 +26,7 @@ def test_regions_share_one_colour_distribution():
     img, lay, _ = dense.texture_mosaic(128, seed=3)
     quantiles = [np.percentile(img[lay == r][:, 0], [5, 25, 50, 75, 95]) for r in range(3)]
     for q in quantiles[1:]:
-        assert np.abs(q - quantiles[0]).max() <= 1.0   # same histogram up to rounding
+        assert np.abs(q - quantiles[0]).max() <= 1.0  # same histogram up to rounding
     means = np.array([img[lay == r].mean(0) for r in range(3)])
     assert np.ptp(means, axis=0).max() < 0.5
 

@@ -1,4 +1,5 @@
 """course_utils.exercises: the verdicts a student sees (pass, not implemented, wrong shape/values)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -132,8 +133,11 @@ def _make(rng):
 def test_called_fresh_passes_a_correct_function_and_catches_usual_mistakes():
     exercises.called_fresh(_mean_rows, _make, _mean_rows, "means")
     lesson_global = np.ones((4, 7))
-    with pytest.raises(exercises.CheckFailed, match=r"means: wrong shape, expected \(\d,\), got \(7,\) "
-                                                    r"\(when called with fresh arguments \(shape \(\d, \d\)\)\)"):
+    with pytest.raises(
+        exercises.CheckFailed,
+        match=r"means: wrong shape, expected \(\d,\), got \(7,\) "
+        r"\(when called with fresh arguments \(shape \(\d, \d\)\)\)",
+    ):
         exercises.called_fresh(lambda x: lesson_global.mean(axis=0), _make, _mean_rows, "means")
 
     def in_place(x):
@@ -144,8 +148,11 @@ def test_called_fresh_passes_a_correct_function_and_catches_usual_mistakes():
         exercises.called_fresh(in_place, _make, _mean_rows)
     with pytest.raises(exercises.CheckFailed, match=r"values differ"):
         exercises.called_fresh(lambda x: x.max(axis=0), _make, _mean_rows)  # a wrong reduction
-    with pytest.raises(exercises.CheckFailed, match=r"^result: your function raised ZeroDivisionError: division by "
-                                                    r"zero when called with fresh arguments"):
+    with pytest.raises(
+        exercises.CheckFailed,
+        match=r"^result: your function raised ZeroDivisionError: division by "
+        r"zero when called with fresh arguments",
+    ):
         exercises.called_fresh(lambda x: 1 / 0, _make, _mean_rows)
     with pytest.raises(exercises.CheckFailed, match=r"^result: expected numbers \(an array or a number\), got a str"):
         exercises.called_fresh(lambda x: "mean", _make, _mean_rows)
@@ -165,8 +172,9 @@ def test_called_fresh_lets_the_stub_through_and_compares_on_copies():
         return x.sum(axis=0)
 
     exercises.called_fresh(lambda x: np.zeros(x.shape[1]), _make, reference_that_modifies)
-    exercises.called_fresh(lambda k: k * 2, lambda rng: int(rng.integers(1, 9)), lambda k: k * 2,
-                           compare=exercises.equal)
+    exercises.called_fresh(
+        lambda k: k * 2, lambda rng: int(rng.integers(1, 9)), lambda k: k * 2, compare=exercises.equal
+    )
 
 
 @pytest.mark.parametrize(

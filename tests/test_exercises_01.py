@@ -4,6 +4,7 @@ Each wrong answer below is a complete solution cell a student might write; it mu
 check raise ``CheckFailed`` (a message in words, never a raw error). The lesson's own solution must pass
 every check, and the untouched student stub must only report "not yet implemented".
 """
+
 from __future__ import annotations
 
 import textwrap
@@ -19,8 +20,11 @@ SETUP = setup_cells(SOURCE, ["FLAGS = runtime.flags()", "N_INIT = 2 if FLAGS.fas
 
 
 def _solution(ex_id: str) -> str:
-    cell = next(c for c in SOURCE["cells"] if "solution" in c["metadata"].get("tags", [])
-                and c["metadata"].get("exercise", {}).get("id") == ex_id)
+    cell = next(
+        c
+        for c in SOURCE["cells"]
+        if "solution" in c["metadata"].get("tags", []) and c["metadata"].get("exercise", {}).get("id") == ex_id
+    )
     return "".join(cell["source"])
 
 
@@ -123,20 +127,24 @@ BUDGET_CHECK = """
             raise ValueError(f"budget: expected >= 1, got {budget}")
 """
 BUDGET_WRONG = {
-    "assumes the sweep is sorted": BUDGET_CHECK + """
+    "assumes the sweep is sorted": BUDGET_CHECK
+    + """
         lams, sp, err = (np.asarray(a, dtype=float) for a in (lambdas, spread, colour_err))
         ok = err <= budget * err[0]
         return float(min((s, l) for l, s, o in zip(lams, sp, ok) if o)[1])
     """,
-    "minimises the colour error": BUDGET_CHECK + """
+    "minimises the colour error": BUDGET_CHECK
+    + """
         return float(np.asarray(lambdas, dtype=float)[np.argmin(colour_err)])
     """,
-    "returns the smallest accepted λ": BUDGET_CHECK + """
+    "returns the smallest accepted λ": BUDGET_CHECK
+    + """
         lams, err = np.asarray(lambdas, dtype=float), np.asarray(colour_err, dtype=float)
         ref = err[np.argmin(lams)]
         return float(min(l for l, e in zip(lams, err) if e <= budget * ref))
     """,
-    "rejects a colour error exactly at the budget": BUDGET_CHECK + """
+    "rejects a colour error exactly at the budget": BUDGET_CHECK
+    + """
         lams, sp, err = (np.asarray(a, dtype=float) for a in (lambdas, spread, colour_err))
         ref = err[np.argmin(lams)]
         return float(min((s, l) for l, s, e in zip(lams, sp, err) if e < budget * ref or e == ref)[1])
@@ -147,39 +155,45 @@ BUDGET_WRONG = {
         accepted = [(s, l) for l, s, e in zip(lams, sp, err) if e <= max(budget, 1) * ref]
         return float(min(accepted)[1])
     """,
-    "returns the index": BUDGET_CHECK + """
+    "returns the index": BUDGET_CHECK
+    + """
         lams, sp, err = (np.asarray(a, dtype=float) for a in (lambdas, spread, colour_err))
         ref = err[np.argmin(lams)]
         accepted = [(s, l, i) for i, (l, s, e) in enumerate(zip(lams, sp, err)) if e <= budget * ref]
         return min(accepted)[2]
     """,
-    "normalises the spread in place": BUDGET_CHECK + """
+    "normalises the spread in place": BUDGET_CHECK
+    + """
         sp = np.asarray(spread, dtype=float)
         sp /= sp.max()
         lams, err = np.asarray(lambdas, dtype=float), np.asarray(colour_err, dtype=float)
         ref = err[np.argmin(lams)]
         return float(min((s, l) for l, s, e in zip(lams, sp, err) if e <= budget * ref)[1])
     """,
-    "breaks ties by input order": BUDGET_CHECK + """
+    "breaks ties by input order": BUDGET_CHECK
+    + """
         lams, sp, err = (np.asarray(a, dtype=float) for a in (lambdas, spread, colour_err))
         ref = err[np.argmin(lams)]
         accepted = [(s, l) for l, s, e in zip(lams, sp, err) if e <= budget * ref]
         return float(min(accepted, key=lambda t: t[0])[1])
     """,
-    "reads the lesson's sweep": BUDGET_CHECK + """
+    "reads the lesson's sweep": BUDGET_CHECK
+    + """
         err, sp = sweep["colour_error"], sweep["spread"]
         ok = err <= budget * err[0]
         return float(LAMBDAS[int(np.argmin(np.where(ok, sp, np.inf)))])
     """,
-    "returns a list": BUDGET_CHECK + """
+    "returns a list": BUDGET_CHECK
+    + """
         lams, sp, err = (np.asarray(a, dtype=float) for a in (lambdas, spread, colour_err))
         ref = err[np.argmin(lams)]
         return [l for l, e in zip(lams, err) if e <= budget * ref]
     """,
 }
 
-CASES = [("1.1", KMEANS_HEAD, name, body) for name, body in KMEANS_WRONG.items()] + \
-        [("1.2", BUDGET_HEAD, name, body) for name, body in BUDGET_WRONG.items()]
+CASES = [("1.1", KMEANS_HEAD, name, body) for name, body in KMEANS_WRONG.items()] + [
+    ("1.2", BUDGET_HEAD, name, body) for name, body in BUDGET_WRONG.items()
+]
 
 
 @pytest.mark.parametrize("ex_id", ["1.1", "1.2"])

@@ -4,6 +4,7 @@ Each wrong answer below is a complete solution cell a student might write; it mu
 check raise ``CheckFailed`` (a message in words, never a raw error). The lesson's own solution must pass
 every check, and the untouched student stub must only report "not yet implemented".
 """
+
 from __future__ import annotations
 
 import textwrap
@@ -20,8 +21,11 @@ EX_IDS = ["2.1", "2.2", "2.3"]
 
 
 def _solution(ex_id: str) -> str:
-    cell = next(c for c in SOURCE["cells"] if "solution" in c["metadata"].get("tags", [])
-                and c["metadata"].get("exercise", {}).get("id") == ex_id)
+    cell = next(
+        c
+        for c in SOURCE["cells"]
+        if "solution" in c["metadata"].get("tags", []) and c["metadata"].get("exercise", {}).get("id") == ex_id
+    )
     return "".join(cell["source"])
 
 
@@ -40,14 +44,13 @@ WRONG = {
         "divides both channel counts by groups": GROUPS_CHECK
         + "return (c_out // groups) * (c_in // groups) * k * k + (c_out if bias else 0)",
         "accepts groups that do not divide the channels": "return c_out * (c_in // groups) * k * k + (c_out if bias else 0)",
-        "returns a tensor":
-            "return torch.tensor(sum(p.numel() for p in nn.Conv2d(c_in, c_out, k, bias=bias, groups=groups).parameters()))",
+        "returns a tensor": "return torch.tensor(sum(p.numel() for p in nn.Conv2d(c_in, c_out, k, bias=bias, groups=groups).parameters()))",
     },
     "2.2": {
         "divides by the total stride": "return n // 32",
         "forgets the max-pool": "n = out_size(n, 7, 2, 3)\nfor _ in range(3):\n    n = out_size(n, 3, 2, 1)\nreturn n",
         "uses padding 0 everywhere": "n = out_size(n, 7, 2, 0)\nn = out_size(n, 3, 2, 0)\n"
-                                     "for _ in range(3):\n    n = out_size(n, 3, 2, 0)\nreturn n",
+        "for _ in range(3):\n    n = out_size(n, 3, 2, 0)\nreturn n",
         "returns a float": "return (n + 31) / 32",
         "returns the whole shape": "return (512, -(-n // 32), -(-n // 32))",
     },

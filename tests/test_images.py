@@ -1,4 +1,5 @@
 """course_utils.images: sample photos, loading, layout/dtype conversions, resizing, bad inputs."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Tests of the scale-out training script course_utils.lab.train (single process and torchrun/DDP)."""
+
 from __future__ import annotations
 
 import json
@@ -35,10 +36,30 @@ def test_two_gloo_processes_end_with_identical_weights(tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
     for var in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(var, None)
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-           "-m", "course_utils.lab.train", "--steps", "4", "--batch-size", "2", "--n-train", "8",
-           "--log-every", "2", "--device", "cpu", "--out", str(tmp_path / "ck.pt"),
-           "--rank-state-dir", str(tmp_path / "ranks"), *TINY]
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "course_utils.lab.train",
+        "--steps",
+        "4",
+        "--batch-size",
+        "2",
+        "--n-train",
+        "8",
+        "--log-every",
+        "2",
+        "--device",
+        "cpu",
+        "--out",
+        str(tmp_path / "ck.pt"),
+        "--rank-state-dir",
+        str(tmp_path / "ranks"),
+        *TINY,
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=150)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "x 2 process(es) (gloo)" in proc.stdout
@@ -65,8 +86,23 @@ def test_two_gloo_processes_end_with_identical_weights(tmp_path):
 
 def test_standalone_run_writes_a_loadable_checkpoint(tmp_path, no_torchrun_env):
     out = tmp_path / "sub" / "ck.pt"
-    summary = train.main(["--steps", "3", "--batch-size", "2", "--n-train", "4", "--log-every", "1",
-                          "--device", "cpu", "--out", str(out), *TINY])
+    summary = train.main(
+        [
+            "--steps",
+            "3",
+            "--batch-size",
+            "2",
+            "--n-train",
+            "4",
+            "--log-every",
+            "1",
+            "--device",
+            "cpu",
+            "--out",
+            str(out),
+            *TINY,
+        ]
+    )
     assert summary["world_size"] == 1 and summary["rank"] == 0
     assert [h["step"] for h in summary["history"]] == [1, 2, 3]
     assert all(math.isfinite(h[k]) for h in summary["history"] for k in ("total", "var", "dist", "reg"))
@@ -79,13 +115,35 @@ def test_standalone_run_writes_a_loadable_checkpoint(tmp_path, no_torchrun_env):
 
 
 def test_training_lowers_the_loss_on_a_small_set(tmp_path, no_torchrun_env):
-    summary = train.main(["--steps", "40", "--batch-size", "4", "--n-train", "4", "--lr", "3e-3",
-                          "--log-every", "5", "--device", "cpu", "--dataset", "blobs", "--eval", "2",
-                          "--out", str(tmp_path / "ck.pt"), *TINY])
+    summary = train.main(
+        [
+            "--steps",
+            "40",
+            "--batch-size",
+            "4",
+            "--n-train",
+            "4",
+            "--lr",
+            "3e-3",
+            "--log-every",
+            "5",
+            "--device",
+            "cpu",
+            "--dataset",
+            "blobs",
+            "--eval",
+            "2",
+            "--out",
+            str(tmp_path / "ck.pt"),
+            *TINY,
+        ]
+    )
     first, last = summary["history"][0]["total"], summary["history"][-1]["total"]
     assert last < 0.6 * first, (first, last)
     ev = summary["eval"]  # held-out scoring ran and is well-formed (no quality claim at 40 steps)
-    assert ev["n"] == 2 and len(ev["sbd"]) == 2 and ev["radius"] == 1.5  # default: delta_d and all(0.0 <= v <= 1.0 for v in ev["sbd"])
+    assert (
+        ev["n"] == 2 and len(ev["sbd"]) == 2 and ev["radius"] == 1.5
+    )  # default: delta_d and all(0.0 <= v <= 1.0 for v in ev["sbd"])
     assert torch.load(tmp_path / "ck.pt", weights_only=False)["eval"]["sbd_mean"] == ev["sbd_mean"]
 
 
@@ -117,8 +175,21 @@ def test_bad_command_line_arguments_are_rejected(bad, words, capsys):
 
 def test_global_batch_larger_than_the_data_is_rejected(tmp_path, no_torchrun_env):
     with pytest.raises(ValueError, match="smaller than one global batch"):
-        train.main(["--steps", "1", "--batch-size", "8", "--n-train", "4", "--device", "cpu",
-                    "--out", str(tmp_path / "x.pt"), *TINY])
+        train.main(
+            [
+                "--steps",
+                "1",
+                "--batch-size",
+                "8",
+                "--n-train",
+                "4",
+                "--device",
+                "cpu",
+                "--out",
+                str(tmp_path / "x.pt"),
+                *TINY,
+            ]
+        )
 
 
 def test_network_checks_its_input_size(no_torchrun_env):

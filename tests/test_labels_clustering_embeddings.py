@@ -1,4 +1,5 @@
 """Embedding helpers of lesson 7: label pyramids, seeded mean-shift, pixel-shuffle pictures."""
+
 import numpy as np
 import pytest
 import torch
@@ -22,13 +23,16 @@ def test_downsample_propagates_ignored_pixels():
     assert downsample_labels(lab, 2, ignore_index=-1).item() == -1
 
 
-@pytest.mark.parametrize("args, exc, word", [
-    ((torch.zeros(4, 4), 2), TypeError, "integer"),
-    ((np.zeros((4, 4), np.int64), 2), TypeError, "torch tensor"),
-    ((torch.zeros(4, 5, dtype=torch.long), 2), ValueError, "divisible"),
-    ((torch.zeros(4, dtype=torch.long), 2), ValueError, "shape"),
-    ((torch.zeros(4, 4, dtype=torch.long), 0), ValueError, "factor"),
-])
+@pytest.mark.parametrize(
+    "args, exc, word",
+    [
+        ((torch.zeros(4, 4), 2), TypeError, "integer"),
+        ((np.zeros((4, 4), np.int64), 2), TypeError, "torch tensor"),
+        ((torch.zeros(4, 5, dtype=torch.long), 2), ValueError, "divisible"),
+        ((torch.zeros(4, dtype=torch.long), 2), ValueError, "shape"),
+        ((torch.zeros(4, 4, dtype=torch.long), 0), ValueError, "factor"),
+    ],
+)
 def test_downsample_bad_inputs(args, exc, word):
     with pytest.raises(exc, match=word):
         downsample_labels(*args)
@@ -71,13 +75,16 @@ def test_mean_shift_min_size_merges_small_clusters():
     assert len(np.unique(merged)) == 3
 
 
-@pytest.mark.parametrize("kwargs, exc, word", [
-    (dict(embedding=np.zeros((2, 2, 2, 2)), radius=0.1), ValueError, "embedding"),
-    (dict(embedding=np.full((4, 3), np.nan), radius=0.1), ValueError, "finite"),
-    (dict(embedding=np.zeros((4, 3)), radius=0.0), ValueError, "radius"),
-    (dict(embedding=np.zeros((4, 3)), radius=0.1, mask=np.ones(3, bool)), ValueError, "mask"),
-    (dict(embedding=np.zeros((4, 3)), radius=0.1, min_size=0), ValueError, "min_size"),
-])
+@pytest.mark.parametrize(
+    "kwargs, exc, word",
+    [
+        (dict(embedding=np.zeros((2, 2, 2, 2)), radius=0.1), ValueError, "embedding"),
+        (dict(embedding=np.full((4, 3), np.nan), radius=0.1), ValueError, "finite"),
+        (dict(embedding=np.zeros((4, 3)), radius=0.0), ValueError, "radius"),
+        (dict(embedding=np.zeros((4, 3)), radius=0.1, mask=np.ones(3, bool)), ValueError, "mask"),
+        (dict(embedding=np.zeros((4, 3)), radius=0.1, min_size=0), ValueError, "min_size"),
+    ],
+)
 def test_mean_shift_bad_inputs(kwargs, exc, word):
     with pytest.raises(exc, match=word):
         seeded_mean_shift(**kwargs)

@@ -1,5 +1,6 @@
 """Tests of course_utils.losses: the discriminative loss against an independent loop, gradients,
 edge cases (zero distances, one instance, ignored pixels, odd labels, autocast) and bad inputs."""
+
 from __future__ import annotations
 
 import math
@@ -383,8 +384,26 @@ def test_benchmark_script_runs_and_writes_its_table(tmp_path):
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     out = tmp_path / "res.json"
-    res = bench.main(["--device", "cpu", "--batch", "2", "--size", "16", "--instances", "4",
-                      "--repeats", "2", "--loop-repeats", "1", "--threads", "1", "--out", str(out)])
+    res = bench.main(
+        [
+            "--device",
+            "cpu",
+            "--batch",
+            "2",
+            "--size",
+            "16",
+            "--instances",
+            "4",
+            "--repeats",
+            "2",
+            "--loop-repeats",
+            "1",
+            "--threads",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
     (row,) = res["rows"]
     assert row["loss_vectorised"] == pytest.approx(row["loss_loop"], rel=1e-5)
     assert row["max_abs_grad_diff"] < 1e-6
@@ -404,8 +423,14 @@ def _git_head_has_losses() -> bool:
     from pathlib import Path
 
     try:
-        return subprocess.run(["git", "cat-file", "-e", "HEAD:course_utils/losses.py"],
-                              cwd=Path(__file__).resolve().parents[1], capture_output=True).returncode == 0
+        return (
+            subprocess.run(
+                ["git", "cat-file", "-e", "HEAD:course_utils/losses.py"],
+                cwd=Path(__file__).resolve().parents[1],
+                capture_output=True,
+            ).returncode
+            == 0
+        )
     except OSError:
         return False
 

@@ -1,4 +1,5 @@
 """CVPPP instance metrics of lesson 7 on hand-made cases."""
+
 import numpy as np
 import pytest
 import torch
@@ -29,9 +30,9 @@ def test_swapped_ids_score_one():
 
 def test_half_overlap_by_hand():
     gt = np.zeros((4, 4), np.int64)
-    gt[:, :2] = 1                      # one 8-pixel instance
+    gt[:, :2] = 1  # one 8-pixel instance
     pred = np.zeros((4, 4), np.int64)
-    pred[:, 1:3] = 5                   # 8 pixels, 4 of them inside gt
+    pred[:, 1:3] = 5  # 8 pixels, 4 of them inside gt
     # Dice = 2*4 / (8 + 8) = 0.5 in both directions
     assert best_dice(pred, gt) == pytest.approx(0.5)
     assert symmetric_best_dice(pred, gt) == pytest.approx(0.5)
@@ -39,9 +40,9 @@ def test_half_overlap_by_hand():
 
 def test_split_instance_asymmetry_by_hand():
     gt = np.zeros((4, 4), np.int64)
-    gt[:, :2] = 1                      # 8 pixels
+    gt[:, :2] = 1  # 8 pixels
     pred = gt.copy()
-    pred[:2, :2] = 2                   # the instance split in two halves of 4 pixels
+    pred[:2, :2] = 2  # the instance split in two halves of 4 pixels
     # BD(pred, gt): each half: 2*4/(4+8) = 2/3 -> mean 2/3
     # BD(gt, pred): the gt instance's best partner: 2*4/(8+4) = 2/3
     assert best_dice(pred, gt) == pytest.approx(2 / 3)
@@ -49,7 +50,7 @@ def test_split_instance_asymmetry_by_hand():
     # add a spurious small instance in pred: BD(pred, gt) drops, BD(gt, pred) does not
     pred2 = np.zeros((4, 4), np.int64)
     pred2[:, :2] = 1
-    pred2[3, 3] = 9                    # 1 pixel on background
+    pred2[3, 3] = 9  # 1 pixel on background
     assert best_dice(gt, pred2) == 1.0
     assert best_dice(pred2, gt) == pytest.approx((1.0 + 0.0) / 2)
     assert symmetric_best_dice(pred2, gt) == pytest.approx(0.5)
@@ -76,7 +77,7 @@ def test_background_argument():
     assert count_instances(gt, background=None) == 3
     assert count_instances(gt) == 2
     pred = gt.copy()
-    pred[pred == 0] = 2                # background merged into instance 2
+    pred[pred == 0] = 2  # background merged into instance 2
     assert symmetric_best_dice(pred, gt) < 1.0
     assert symmetric_best_dice(gt + 1, gt + 1, background=1) == 1.0
 

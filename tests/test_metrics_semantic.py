@@ -1,4 +1,5 @@
 """Semantic segmentation metrics: checked against scikit-learn, hand-made cases and bad inputs."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -97,7 +98,7 @@ def test_bad_confusion_matrices_are_rejected():
 
 def _square(size=20, top=5, left=5, side=8):
     lab = np.zeros((size, size), int)
-    lab[top:top + side, left:left + side] = 1
+    lab[top : top + side, left : left + side] = 1
     return lab
 
 

@@ -1,5 +1,6 @@
 """The --nb-cache option of the root conftest: nbval's run of a notebook becomes the executed copy
 the book build renders (jupyter-cache), with outputs, execution counts and widget state."""
+
 from __future__ import annotations
 
 import shutil
@@ -25,9 +26,22 @@ def _run_nbval(tmp_path: Path, **notebooks: nbformat.NotebookNode) -> subprocess
     for name, nb in notebooks.items():
         nbformat.write(nb, tmp_path / f"{name}.ipynb")
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax", "--nbval-current-env",
-         "--nb-cache=cache", *[f"{name}.ipynb" for name in notebooks]],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            "--nbval-current-env",
+            "--nb-cache=cache",
+            *[f"{name}.ipynb" for name in notebooks],
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 

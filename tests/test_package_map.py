@@ -19,7 +19,7 @@ def _modules() -> list[str]:
 def _map_rows() -> str:
     text = (ROOT / "CONTRIBUTING.md").read_text()
     start = text.index("### Package map")
-    return text[start:text.index("\n## ", start)]
+    return text[start : text.index("\n## ", start)]
 
 
 def test_every_module_is_in_the_package_map():
@@ -40,8 +40,11 @@ def test_the_package_map_names_no_module_that_is_gone():
 
 
 def test_no_module_is_longer_than_450_lines():
-    long = {str(p.relative_to(ROOT)): n for p in (ROOT / "course_utils").rglob("*.py")
-            if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in (ROOT / "course_utils").rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > MAX_LINES
+    }
     assert not long, f"modules over {MAX_LINES} lines: {long}"
 
 

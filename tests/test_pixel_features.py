@@ -1,4 +1,5 @@
 """course_utils.pixel_features and course_utils.labels: shapes, units, the meaning of the weight, label-map statistics, bad inputs."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -94,6 +95,7 @@ def test_components_per_cluster():
 
 
 # --- bad inputs: the message names the argument and says what was given --------------------
+
 
 @pytest.mark.parametrize(
     "call, pattern",

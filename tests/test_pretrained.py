@@ -1,4 +1,5 @@
 """Tests of course_utils.pretrained: local weights folder, cache, offline fallback, clear errors, no hangs."""
+
 from __future__ import annotations
 
 import socket
@@ -25,8 +26,10 @@ def _random_state_dict(name: str, seed: int) -> dict:
     """A state dict with the right keys and shapes but values unlike the loader's seed-0 model."""
     net = pretrained._build(name, seed)
     g = torch.Generator().manual_seed(seed)
-    return {k: (torch.randn(v.shape, generator=g) if v.is_floating_point() else v.clone())
-            for k, v in net.state_dict().items()}
+    return {
+        k: (torch.randn(v.shape, generator=g) if v.is_floating_point() else v.clone())
+        for k, v in net.state_dict().items()
+    }
 
 
 def test_supported_names_and_weights_metadata():
@@ -205,6 +208,7 @@ def test_real_download_attempt_fails_fast_without_network(capsys):
 
 def test_hanging_name_lookup_is_abandoned_within_timeout(monkeypatch):
     """A DNS lookup that never answers (socket timeouts do not cover it) must not hang the loader."""
+
     def hang(*a, **k):
         time.sleep(30)
         raise OSError("never reached")
@@ -223,7 +227,7 @@ def test_download_error_after_reachable_server_falls_back(monkeypatch):
     monkeypatch.setattr(pretrained, "_reachable", lambda url, timeout: None)
 
     def stalled(weights, timeout, progress):
-        raise socket.timeout("timed out")
+        raise TimeoutError("timed out")
 
     monkeypatch.setattr(pretrained, "_download", stalled)
     net = pretrained.load("resnet18", verbose=False)

@@ -1,4 +1,5 @@
 """Lesson 1's targets and budget, read from the values its nbval run glued (issue 16)."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,7 +20,7 @@ def test_the_knee_picks_a_lambda_that_follows_the_picture():
 def test_kmeans_is_taught_with_measured_numbers():
     g = lesson_results.glued(STEM)
     assert float(g["km_J_end"]) < 0.5 * float(g["km_J_start"])
-    assert float(g["km_worst_over_best"]) > 0.01          # several starts matter: local minima were found
+    assert float(g["km_worst_over_best"]) > 0.01  # several starts matter: local minima were found
     assert int(g["k_silhouette"]) in range(2, 11)
 
 

@@ -1,4 +1,5 @@
 """Lesson 2's targets and budget, read from the values its nbval run glued (issue 16)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """scripts/run_notebook.py: runs a notebook's code cells in order without Jupyter (GPU checks)."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -19,16 +20,21 @@ def _runner():
 
 def _notebook(path: Path, *sources: str) -> Path:
     cells = [{"cell_type": "markdown", "metadata": {}, "source": ["# title\n"]}]
-    cells += [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": s}
-              for s in sources]
+    cells += [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": s} for s in sources
+    ]
     path.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     return path
 
 
 def test_runs_cells_in_order_in_one_namespace_in_the_notebooks_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
-    nb = _notebook(tmp_path / "nb.ipynb", "x = 2\n", ["from pathlib import Path\n", "y = x * 21\n"],
-                   "Path('cwd.txt').write_text(str(y))\nprint('answer', y)\n")
+    nb = _notebook(
+        tmp_path / "nb.ipynb",
+        "x = 2\n",
+        ["from pathlib import Path\n", "y = x * 21\n"],
+        "Path('cwd.txt').write_text(str(y))\nprint('answer', y)\n",
+    )
     log = tmp_path / "log.json"
     assert _runner().main([str(nb), "--log", str(log)]) == 0
     assert (tmp_path / "cwd.txt").read_text() == "42"  # relative paths resolve in the notebook's folder

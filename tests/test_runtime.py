@@ -1,18 +1,20 @@
 """course_utils.runtime: the two flags, seeding, device choice and the mode line."""
+
 from __future__ import annotations
 
 import random
-
-import numpy as np
 import time
 
+import numpy as np
 import pytest
 import torch
 
 from course_utils import runtime
 
 
-@pytest.mark.parametrize("raw, expected", [("1", True), ("true", True), (" Yes ", True), ("0", False), ("", False), ("off", False)])
+@pytest.mark.parametrize(
+    "raw, expected", [("1", True), ("true", True), (" Yes ", True), ("0", False), ("", False), ("off", False)]
+)
 def test_flags_parse(monkeypatch, raw, expected):
     monkeypatch.setenv("COURSE_FAST", raw)
     monkeypatch.setenv("COURSE_OFFLINE", "0")
@@ -94,11 +96,14 @@ def test_best_of_returns_the_fastest_call_and_restores_threads():
     assert torch.get_num_threads() == before
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"fn": 3}, r"fn: expected a function of no arguments, got int"),
-    ({"fn": lambda: None, "repeats": 0}, r"repeats: expected an int >= 1, got 0"),
-    ({"fn": lambda: None, "threads": 0}, r"threads: expected None or an int >= 1, got 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"fn": 3}, r"fn: expected a function of no arguments, got int"),
+        ({"fn": lambda: None, "repeats": 0}, r"repeats: expected an int >= 1, got 0"),
+        ({"fn": lambda: None, "threads": 0}, r"threads: expected None or an int >= 1, got 0"),
+    ],
+)
 def test_best_of_bad_arguments(kwargs, match):
     with pytest.raises((TypeError, ValueError), match=match):
         runtime.best_of(**kwargs)

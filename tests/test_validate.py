@@ -1,4 +1,5 @@
 """course_utils._validate: accepted inputs pass through; bad ones get messages naming the argument."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -37,7 +38,10 @@ def test_describe_value():
         (lambda: V.check_image(np.zeros((4, 5, 4), np.uint8), "img"), r"^img: .*RGBA image of shape \(4, 5, 4\)"),
         (lambda: V.check_image(np.zeros((4, 5), np.uint8)), r"^image: .*grayscale image of shape \(4, 5\)"),
         (lambda: V.check_image(torch.zeros(3, 64, 48)), r"^image: .*\(3, 64, 48\).*\(C, H, W\).*permute"),
-        (lambda: V.check_image(np.full((2, 2, 3), -0.5)), r"^image: expected float values in \[0, 1\], got range \[-0.5, -0.5\]"),
+        (
+            lambda: V.check_image(np.full((2, 2, 3), -0.5)),
+            r"^image: expected float values in \[0, 1\], got range \[-0.5, -0.5\]",
+        ),
         (lambda: V.check_image(np.zeros((2, 2, 3), np.int32)), r"^image: expected dtype uint8 or float, got int32"),
         (lambda: V.check_image(np.zeros((2, 2, 3)), allow_float=False), r"^image: expected dtype uint8, got float64"),
         (lambda: V.check_image(np.zeros((2, 0, 3))), r"^image: .*empty array of shape \(2, 0, 3\)"),
@@ -48,7 +52,10 @@ def test_describe_value():
         (lambda: V.check_int(20, "k", max_value=10), r"^k: expected an int <= 10, got 20"),
         (lambda: V.check_float(float("inf"), "weight"), r"^weight: expected a finite number, got inf"),
         (lambda: V.check_float("1", "weight"), r"^weight: expected a number, got str"),
-        (lambda: V.check_array(np.array([[1.0, np.nan], [np.inf, 0]]), "X"), r"^X: expected finite values, got 2 NaN/inf"),
+        (
+            lambda: V.check_array(np.array([[1.0, np.nan], [np.inf, 0]]), "X"),
+            r"^X: expected finite values, got 2 NaN/inf",
+        ),
         (lambda: V.check_array(np.zeros((0, 3)), "X"), r"^X: expected a non-empty array, got shape \(0, 3\)"),
         (lambda: V.check_array(np.zeros(3), "X", ndim=2), r"^X: expected a 2-D array, got shape \(3,\)"),
         (lambda: V.check_array(np.array(["a"]), "X"), r"^X: expected a numeric array, got dtype <U1"),

@@ -1,4 +1,5 @@
 """course_utils.viz: palette, label colouring, overlays, grids and legends (headless)."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -56,10 +57,19 @@ def test_image_grid_and_show_labels_draw_titles_and_legend():
         (lambda: viz.label_colors(-1), r"^n: expected an int >= 0, got -1"),
         (lambda: viz.colorize(np.zeros((2, 2), np.float32)), r"^labels: expected integer labels, got dtype float32"),
         (lambda: viz.colorize(np.array([[0, -1]])), r"^labels: expected non-negative labels, got minimum -1"),
-        (lambda: viz.colorize(np.array([[0, 3]]), palette=np.zeros((2, 3))), r"^palette: expected .*\(>=4, 3\).*\(2, 3\)"),
-        (lambda: viz.overlay(np.zeros((4, 4, 3)), np.zeros((3, 4), np.int64)), r"^labels: expected shape \(4, 4\).*got \(3, 4\)"),
+        (
+            lambda: viz.colorize(np.array([[0, 3]]), palette=np.zeros((2, 3))),
+            r"^palette: expected .*\(>=4, 3\).*\(2, 3\)",
+        ),
+        (
+            lambda: viz.overlay(np.zeros((4, 4, 3)), np.zeros((3, 4), np.int64)),
+            r"^labels: expected shape \(4, 4\).*got \(3, 4\)",
+        ),
         (lambda: viz.overlay(np.zeros((3, 4, 4)), np.zeros((4, 4), np.int64)), r"^image: .*\(3, 4, 4\)"),
-        (lambda: viz.overlay(np.zeros((4, 4, 3)), np.zeros((4, 4), np.int64), alpha=2), r"^alpha: expected a number <= 1.0, got 2.0"),
+        (
+            lambda: viz.overlay(np.zeros((4, 4, 3)), np.zeros((4, 4), np.int64), alpha=2),
+            r"^alpha: expected a number <= 1.0, got 2.0",
+        ),
         (lambda: viz.image_grid([]), r"^images: expected at least one image, got an empty sequence"),
         (lambda: viz.image_grid([np.zeros((2, 2))], titles=["a", "b"]), r"^titles: expected 1 titles, got 2"),
         (lambda: viz.add_legend(None, ["a"], []), r"^names and colors: expected equal lengths, got 1 and 0"),

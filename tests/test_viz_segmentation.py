@@ -1,4 +1,5 @@
 """course_utils.voc: VOC class names, the palette's colour-blind properties, pixel shares, figures, bad inputs."""
+
 from __future__ import annotations
 
 import matplotlib
@@ -59,10 +60,25 @@ def test_all_21_colours_are_far_apart_in_cielab():
 
 
 CO_OCCURRING = [("person", c) for c in C[1:] if c != "person"] + [
-    ("chair", "sofa"), ("chair", "diningtable"), ("sofa", "diningtable"), ("cat", "sofa"), ("dog", "sofa"),
-    ("cat", "dog"), ("bottle", "diningtable"), ("tvmonitor", "sofa"), ("car", "bus"), ("car", "motorbike"),
-    ("car", "train"), ("bus", "train"), ("bicycle", "car"), ("cow", "sheep"), ("horse", "cow"),
-    ("pottedplant", "chair"), ("boat", "bird"), ("__background__", "car"), ("__background__", "sofa"),
+    ("chair", "sofa"),
+    ("chair", "diningtable"),
+    ("sofa", "diningtable"),
+    ("cat", "sofa"),
+    ("dog", "sofa"),
+    ("cat", "dog"),
+    ("bottle", "diningtable"),
+    ("tvmonitor", "sofa"),
+    ("car", "bus"),
+    ("car", "motorbike"),
+    ("car", "train"),
+    ("bus", "train"),
+    ("bicycle", "car"),
+    ("cow", "sheep"),
+    ("horse", "cow"),
+    ("pottedplant", "chair"),
+    ("boat", "bird"),
+    ("__background__", "car"),
+    ("__background__", "sofa"),
 ]
 
 

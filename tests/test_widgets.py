@@ -1,4 +1,5 @@
 """course_utils.widgets: both ipywidgets FileUpload formats, the widget callback, bad uploads."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,8 +23,15 @@ ARR = RNG.integers(0, 256, (6, 9, 3), dtype=np.uint8)
 
 
 def _v8(name: str, data: bytes):
-    return ({"name": name, "type": "image/png", "size": len(data), "content": memoryview(data),
-             "last_modified": dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)},)
+    return (
+        {
+            "name": name,
+            "type": "image/png",
+            "size": len(data),
+            "content": memoryview(data),
+            "last_modified": dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc),
+        },
+    )
 
 
 def test_ipywidgets_8_format():
@@ -34,8 +42,10 @@ def test_ipywidgets_8_format():
 
 def test_ipywidgets_7_format_and_grayscale_and_palette_images():
     gray = ARR[..., 0]
-    value = {"g.png": {"metadata": {"name": "g.png"}, "content": _png(gray)},
-             "p.png": {"metadata": {"name": "p.png"}, "content": _png(ARR)}}
+    value = {
+        "g.png": {"metadata": {"name": "g.png"}, "content": _png(gray)},
+        "p.png": {"metadata": {"name": "p.png"}, "content": _png(ARR)},
+    }
     out = dict(upload.images_from_upload(value))
     assert out["g.png"].shape == (6, 9, 3) and (out["g.png"][..., 2] == gray).all()
     np.testing.assert_array_equal(out["p.png"], ARR)

@@ -17,7 +17,21 @@ from .textures import TEXTURES, TextureMosaics, mosaic_layout, texture_mosaic
 from .voc import VOC_CLASSES, VOC_COLORS
 
 __all__ = [
-    "PET_CLASSES", "PET_IGNORE_INDEX", "SHAPE_CLASSES", "SHAPE_SPLITS", "TEXTURES", "VOC_CLASSES", "VOC_COLORS",
-    "ScatteredSticks", "ShapesDataset", "TextureMosaics", "TouchingBlobs", "mosaic_layout",
-    "oxford_pet_segmentation", "pet_tensors", "render_shapes_scene", "texture_mosaic", "trimap_to_labels",
+    "PET_CLASSES",
+    "PET_IGNORE_INDEX",
+    "SHAPE_CLASSES",
+    "SHAPE_SPLITS",
+    "TEXTURES",
+    "VOC_CLASSES",
+    "VOC_COLORS",
+    "ScatteredSticks",
+    "ShapesDataset",
+    "TextureMosaics",
+    "TouchingBlobs",
+    "mosaic_layout",
+    "oxford_pet_segmentation",
+    "pet_tensors",
+    "render_shapes_scene",
+    "texture_mosaic",
+    "trimap_to_labels",
 ]

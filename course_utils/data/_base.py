@@ -26,10 +26,13 @@ def check_size(size: Any, name: str = "size", min_value: int = 16) -> tuple[int,
         s = check_int(size, name, min_value=min_value)
         return s, s
     if isinstance(size, (tuple, list)) and len(size) == 2:
-        return (check_int(size[0], f"{name}[0]", min_value=min_value),
-                check_int(size[1], f"{name}[1]", min_value=min_value))
-    raise TypeError(f"{name}: expected an int >= {min_value} or a pair (H, W) of ints >= {min_value}, "
-                    f"got {describe_value(size)}")
+        return (
+            check_int(size[0], f"{name}[0]", min_value=min_value),
+            check_int(size[1], f"{name}[1]", min_value=min_value),
+        )
+    raise TypeError(
+        f"{name}: expected an int >= {min_value} or a pair (H, W) of ints >= {min_value}, got {describe_value(size)}"
+    )
 
 
 class SyntheticDataset(Dataset):
@@ -77,8 +80,10 @@ class SyntheticDataset(Dataset):
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         image, labels = self._make(self.rng(self._index(index)))
-        return (torch.from_numpy(np.ascontiguousarray(np.asarray(image, np.float32).transpose(2, 0, 1))),
-                torch.from_numpy(np.asarray(labels).astype(np.int64)))
+        return (
+            torch.from_numpy(np.ascontiguousarray(np.asarray(image, np.float32).transpose(2, 0, 1))),
+            torch.from_numpy(np.asarray(labels).astype(np.int64)),
+        )
 
     def tensors(self) -> tuple[torch.Tensor, torch.Tensor]:
         """All items stacked: images (N, 3, H, W) float32 and labels (N, H, W) int64."""

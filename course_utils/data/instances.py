@@ -57,15 +57,24 @@ class ScatteredSticks(SyntheticDataset):
     STICK_RGB = (0.95, 0.8, 0.25)
     BACKGROUND_RGB = (0.12, 0.12, 0.2)
 
-    def __init__(self, n_items: int = 64, size: int = 256, n_sticks: int = 8, split: str = "train",
-                 seed: int = 0, min_visible: float = 0.5, width: float | None = None):
+    def __init__(
+        self,
+        n_items: int = 64,
+        size: int = 256,
+        n_sticks: int = 8,
+        split: str = "train",
+        seed: int = 0,
+        min_visible: float = 0.5,
+        width: float | None = None,
+    ):
         super().__init__(n_items, split, seed)
         self.size = check_int(size, "size", min_value=16)
         self.n_sticks = check_int(n_sticks, "n_sticks", min_value=1, max_value=64)
         self.min_visible = check_float(min_visible, "min_visible", min_value=1e-3, max_value=1.0)
-        self.width = max(2.0, size / 24) if width is None else check_float(width, "width", min_value=1.0,
-                                                                             max_value=size / 2)
-        self.min_pixels = int(max(4, 2 * self.width ** 2))
+        self.width = (
+            max(2.0, size / 24) if width is None else check_float(width, "width", min_value=1.0, max_value=size / 2)
+        )
+        self.min_pixels = int(max(4, 2 * self.width**2))
 
     def _make(self, rng):
         s = self.size
@@ -116,8 +125,17 @@ class TouchingBlobs(SyntheticDataset):
     COLORS = ((0.85, 0.35, 0.3), (0.3, 0.6, 0.85), (0.9, 0.85, 0.4), (0.45, 0.75, 0.4))
     BACKGROUND_RGB = (0.1, 0.1, 0.1)
 
-    def __init__(self, n_items: int = 64, size: int = 64, n_cells: int = 10, n_colors: int = 2,
-                 split: str = "train", seed: int = 0, p_background: float = 0.3, min_area: int | None = None):
+    def __init__(
+        self,
+        n_items: int = 64,
+        size: int = 64,
+        n_cells: int = 10,
+        n_colors: int = 2,
+        split: str = "train",
+        seed: int = 0,
+        p_background: float = 0.3,
+        min_area: int | None = None,
+    ):
         super().__init__(n_items, split, seed)
         self.size = check_int(size, "size", min_value=8)
         self.n_cells = check_int(n_cells, "n_cells", min_value=2, max_value=256)

@@ -58,8 +58,7 @@ class _PetSegmentation(Dataset):
         h, w = self.size
         img = np.asarray(img.convert("RGB").resize((w, h), Image.BILINEAR), dtype=np.float32) / 255.0
         tri = np.asarray(trimap.resize((w, h), Image.NEAREST))
-        return (torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))),
-                torch.from_numpy(trimap_to_labels(tri)))
+        return (torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))), torch.from_numpy(trimap_to_labels(tri)))
 
 
 def oxford_pet_segmentation(root: str = "data", split: str = "trainval", size=128, download: bool = True):

@@ -76,8 +76,15 @@ def _sem_segment_distance(yy, xx, p, q) -> np.ndarray:
     return np.hypot(yy - (p[0] + t * vy), xx - (p[1] + t * vx))
 
 
-def render_shapes_scene(rng: np.random.Generator, height: int, width: int, *, max_shapes: int = 3,
-                        n_clutter: int = 5, radius: tuple[float, float] = (0.11, 0.2)) -> tuple[np.ndarray, np.ndarray]:
+def render_shapes_scene(
+    rng: np.random.Generator,
+    height: int,
+    width: int,
+    *,
+    max_shapes: int = 3,
+    n_clutter: int = 5,
+    radius: tuple[float, float] = (0.11, 0.2),
+) -> tuple[np.ndarray, np.ndarray]:
     """Draw one scene of :class:`ShapesDataset` from ``rng``.
 
     Returns an (H, W, 3) float32 image in [0, 1] and an (H, W) int64 mask indexing
@@ -155,8 +162,17 @@ class ShapesDataset(SyntheticDataset):
     SPLITS = SHAPE_SPLITS
     STREAM = 0
 
-    def __init__(self, n_items: int, size=64, split: str = "train", seed: int = 0, *, max_shapes: int = 3,
-                 n_clutter: int = 5, radius: tuple[float, float] = (0.11, 0.2)):
+    def __init__(
+        self,
+        n_items: int,
+        size=64,
+        split: str = "train",
+        seed: int = 0,
+        *,
+        max_shapes: int = 3,
+        n_clutter: int = 5,
+        radius: tuple[float, float] = (0.11, 0.2),
+    ):
         super().__init__(n_items, split, seed)
         self.height, self.width = check_size(size)
         self.max_shapes = check_int(max_shapes, "max_shapes", min_value=1)
@@ -168,11 +184,12 @@ class ShapesDataset(SyntheticDataset):
         self.radius = (lo, hi)
 
     def _make(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        return render_shapes_scene(rng, self.height, self.width, max_shapes=self.max_shapes,
-                                   n_clutter=self.n_clutter, radius=self.radius)
+        return render_shapes_scene(
+            rng, self.height, self.width, max_shapes=self.max_shapes, n_clutter=self.n_clutter, radius=self.radius
+        )
 
     def __repr__(self) -> str:
-        return (f"ShapesDataset(n_items={self.n_items}, size=({self.height}, {self.width}), split={self.split!r}, "
-                f"seed={self.seed}, classes={len(self.class_names)})")
-
-
+        return (
+            f"ShapesDataset(n_items={self.n_items}, size=({self.height}, {self.width}), split={self.split!r}, "
+            f"seed={self.seed}, classes={len(self.class_names)})"
+        )

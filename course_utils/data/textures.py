@@ -7,6 +7,7 @@
   clustering can be scored against it.
 * :func:`mosaic_layout` -- the layout alone: (H, W) int labels.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -33,9 +34,9 @@ def mosaic_layout(size: int, n_regions: int = 3) -> np.ndarray:
     n_regions = check_int(n_regions, "n_regions", min_value=2, max_value=3)
     yy, xx = np.mgrid[0:size, 0:size]
     lay = np.zeros((size, size), dtype=np.int64)
-    lay[:, size // 2:] = 1
+    lay[:, size // 2 :] = 1
     if n_regions == 3:
-        lay[size // 2:, size // 2:] = 2
+        lay[size // 2 :, size // 2 :] = 2
     disk = (yy - 0.5 * size) ** 2 + (xx - 0.27 * size) ** 2 < (0.17 * size) ** 2
     lay[disk] = n_regions - 1
     return lay
@@ -94,7 +95,7 @@ def texture_mosaic(
             tex = tex.mean(axis=-1)
         y0 = int(rng.integers(0, tex.shape[0] - size + 1))
         x0 = int(rng.integers(0, tex.shape[1] - size + 1))
-        crops.append(tex[y0:y0 + size, x0:x0 + size])
+        crops.append(tex[y0 : y0 + size, x0 : x0 + size])
     # the reference histogram: all crops pooled. Each region's *visible* pixels are matched to it,
     # so the regions of the mosaic (not only the whole crops) share one distribution.
     pooled = np.sort(np.concatenate([c.ravel() for c in crops]))
@@ -123,8 +124,9 @@ class TextureMosaics(SyntheticDataset):
 
     STREAM = 9_000
 
-    def __init__(self, n_items: int, size: int = 128, split: str = "train", seed: int = 0,
-                 textures: Sequence[str] = TEXTURES):
+    def __init__(
+        self, n_items: int, size: int = 128, split: str = "train", seed: int = 0, textures: Sequence[str] = TEXTURES
+    ):
         super().__init__(n_items, split, seed)
         self.size = check_int(size, "size", min_value=16, max_value=512)
         texture_mosaic(16, textures)  # validates the names

@@ -14,6 +14,7 @@ torchvision's ``*_COCO_WITH_VOC_LABELS_V1`` weights predict 21 classes: index 0 
 The figures of class masks (legends with pixel shares, names written on regions, photo / mask /
 overlay panels) are in :mod:`course_utils.viz`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -23,9 +24,27 @@ __all__ = ["VOC_CLASSES", "VOC_COLORS"]
 #: The 21 labels of torchvision's VOC-label segmentation weights (same spelling and order as
 #: ``weights.meta["categories"]``).
 VOC_CLASSES: tuple[str, ...] = (
-    "__background__", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
-    "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep",
-    "sofa", "train", "tvmonitor",
+    "__background__",
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
 )
 
 # Twenty object colours picked among Paul Tol's colour-blind-safe schemes (muted, bright, vibrant,
@@ -59,7 +78,5 @@ _HEX = (
 )
 
 #: (21, 3) float32 RGB colours in [0, 1], one per entry of :data:`VOC_CLASSES`.
-VOC_COLORS: np.ndarray = np.array(
-    [[int(h[i : i + 2], 16) for i in (0, 2, 4)] for h in _HEX], dtype=np.float32
-) / 255.0
+VOC_COLORS: np.ndarray = np.array([[int(h[i : i + 2], 16) for i in (0, 2, 4)] for h in _HEX], dtype=np.float32) / 255.0
 VOC_COLORS.setflags(write=False)

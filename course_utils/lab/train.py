@@ -25,6 +25,7 @@ The model normalises with GroupNorm (no running statistics that could drift apar
 ranks). On CUDA the forward pass runs under ``torch.autocast`` (float16, with a gradient scaler);
 the loss itself is always computed in float32 (see :func:`course_utils.losses.discriminative_loss`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,8 +74,13 @@ class EmbeddingNet(nn.Module):
         w = width
         self.enc1 = nn.Sequential(_block(5, w), _block(w, w))
         self.enc2 = nn.Sequential(nn.MaxPool2d(2), _block(w, 2 * w), _block(2 * w, 2 * w))
-        self.enc3 = nn.Sequential(nn.MaxPool2d(2), _block(2 * w, 4 * w), _block(4 * w, 4 * w, 2),
-                                  _block(4 * w, 4 * w, 4), _block(4 * w, 4 * w, 8))
+        self.enc3 = nn.Sequential(
+            nn.MaxPool2d(2),
+            _block(2 * w, 4 * w),
+            _block(4 * w, 4 * w, 2),
+            _block(4 * w, 4 * w, 4),
+            _block(4 * w, 4 * w, 8),
+        )
         self.up3 = nn.ConvTranspose2d(4 * w, 2 * w, 2, stride=2)
         self.dec2 = nn.Sequential(_block(4 * w, 2 * w), _block(2 * w, 2 * w))
         self.up2 = nn.ConvTranspose2d(2 * w, w, 2, stride=2)
@@ -145,7 +151,9 @@ def _setup(device_arg: str):
         raise RuntimeError("--device cuda was requested but torch.cuda.is_available() is False")
     if use_cuda:
         if world > torch.cuda.device_count():
-            raise RuntimeError(f"{world} processes but only {torch.cuda.device_count()} GPUs; use --device cpu or fewer processes")
+            raise RuntimeError(
+                f"{world} processes but only {torch.cuda.device_count()} GPUs; use --device cpu or fewer processes"
+            )
         device = torch.device("cuda", local_rank)
         torch.cuda.set_device(device)
     else:
@@ -185,19 +193,40 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--delta-d", type=float, default=1.5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    p.add_argument("--amp", choices=["auto", "on", "off"], default="auto",
-                   help="float16 autocast for the network on CUDA ('auto' = on for CUDA, off on CPU)")
+    p.add_argument(
+        "--amp",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="float16 autocast for the network on CUDA ('auto' = on for CUDA, off on CPU)",
+    )
     p.add_argument("--num-workers", type=int, default=0, help="DataLoader workers per process")
     p.add_argument("--log-every", type=int, default=10)
-    p.add_argument("--out", type=Path, default=Path("checkpoints/lab_embedding.pt"),
-                   help="checkpoint written by rank 0 (model weights, args, loss history)")
-    p.add_argument("--rank-state-dir", type=Path, default=None,
-                   help="if given, every rank writes rank<R>.pt (its weights) and rank<R>.json (hash) there")
-    p.add_argument("--eval", type=int, default=0, metavar="N",
-                   help="after training, rank 0 clusters the embeddings of N held-out test images "
-                        "(seeded mean-shift) and reports the mean symmetric best Dice (default 0: skip)")
-    p.add_argument("--eval-radius", type=float, default=None,
-                   help="mean-shift ball radius for --eval (default: delta-d; the paper thresholds at delta-v)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("checkpoints/lab_embedding.pt"),
+        help="checkpoint written by rank 0 (model weights, args, loss history)",
+    )
+    p.add_argument(
+        "--rank-state-dir",
+        type=Path,
+        default=None,
+        help="if given, every rank writes rank<R>.pt (its weights) and rank<R>.json (hash) there",
+    )
+    p.add_argument(
+        "--eval",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after training, rank 0 clusters the embeddings of N held-out test images "
+        "(seeded mean-shift) and reports the mean symmetric best Dice (default 0: skip)",
+    )
+    p.add_argument(
+        "--eval-radius",
+        type=float,
+        default=None,
+        help="mean-shift ball radius for --eval (default: delta-d; the paper thresholds at delta-v)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no tqdm bar (logs only)")
     args = p.parse_args(argv)
     for name in ("steps", "batch_size", "n_train", "n_instances", "dim", "width", "log_every"):
@@ -248,11 +277,22 @@ def _train(args, rank: int, world: int, device: torch.device) -> dict:
         raise ValueError(
             f"--n-train {args.n_train} is smaller than one global batch ({args.batch_size} x {world} processes)"
         )
-    sampler = DistributedSampler(ds, num_replicas=world, rank=rank, shuffle=True, seed=args.seed, drop_last=True) if world > 1 else None
+    sampler = (
+        DistributedSampler(ds, num_replicas=world, rank=rank, shuffle=True, seed=args.seed, drop_last=True)
+        if world > 1
+        else None
+    )
     gen = torch.Generator().manual_seed(args.seed)
-    loader = DataLoader(ds, batch_size=args.batch_size, shuffle=sampler is None, sampler=sampler,
-                        drop_last=True, num_workers=args.num_workers, generator=gen,
-                        pin_memory=device.type == "cuda")
+    loader = DataLoader(
+        ds,
+        batch_size=args.batch_size,
+        shuffle=sampler is None,
+        sampler=sampler,
+        drop_last=True,
+        num_workers=args.num_workers,
+        generator=gen,
+        pin_memory=device.type == "cuda",
+    )
 
     model = EmbeddingNet(dim=args.dim, width=args.width).to(device)
     net = DDP(model, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else model
@@ -264,9 +304,12 @@ def _train(args, rank: int, world: int, device: torch.device) -> dict:
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
 
     if rank == 0:
-        print(f"training on {device} x {world} process(es) ({'nccl' if device.type == 'cuda' and world > 1 else 'gloo' if world > 1 else 'single process'}), "
-              f"global batch {args.batch_size * world}, {args.steps} steps, {sum(p.numel() for p in model.parameters())} parameters, "
-              f"mixed precision {'on' if use_amp else 'off'}", flush=True)
+        print(
+            f"training on {device} x {world} process(es) ({'nccl' if device.type == 'cuda' and world > 1 else 'gloo' if world > 1 else 'single process'}), "
+            f"global batch {args.batch_size * world}, {args.steps} steps, {sum(p.numel() for p in model.parameters())} parameters, "
+            f"mixed precision {'on' if use_amp else 'off'}",
+            flush=True,
+        )
     history = []
     first_batch = None
     t0 = time.perf_counter()
@@ -298,26 +341,50 @@ def _train(args, rank: int, world: int, device: torch.device) -> dict:
     bar.close()
     seconds = time.perf_counter() - t0
     digest = state_hash(model)
-    summary = {"rank": rank, "world_size": world, "device": str(device), "steps": args.steps,
-               "seconds": seconds, "final": history[-1], "history": history,
-               "state_sha256": digest, "first_batch_sha256": first_batch}
+    summary = {
+        "rank": rank,
+        "world_size": world,
+        "device": str(device),
+        "steps": args.steps,
+        "seconds": seconds,
+        "final": history[-1],
+        "history": history,
+        "state_sha256": digest,
+        "first_batch_sha256": first_batch,
+    }
     if args.rank_state_dir is not None:
         args.rank_state_dir.mkdir(parents=True, exist_ok=True)
         torch.save(model.state_dict(), args.rank_state_dir / f"rank{rank}.pt")
         (args.rank_state_dir / f"rank{rank}.json").write_text(json.dumps(summary, indent=2))
     if rank == 0 and args.eval:
         summary["eval"] = evaluate(model, args, device)
-        print(f"held-out SBD over {args.eval} test images (mean-shift radius {summary['eval']['radius']:g}): "
-              f"{summary['eval']['sbd_mean']:.3f} "
-              f"(|DiC| {summary['eval']['abs_dic_mean']:.2f})", flush=True)
+        print(
+            f"held-out SBD over {args.eval} test images (mean-shift radius {summary['eval']['radius']:g}): "
+            f"{summary['eval']['sbd_mean']:.3f} "
+            f"(|DiC| {summary['eval']['abs_dic_mean']:.2f})",
+            flush=True,
+        )
     if rank == 0:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         cfg = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
-        torch.save({"model": model.state_dict(), "args": cfg, "history": history, "world_size": world,
-                    "seconds": seconds, "state_sha256": digest, "eval": summary.get("eval")}, args.out)
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "args": cfg,
+                "history": history,
+                "world_size": world,
+                "seconds": seconds,
+                "state_sha256": digest,
+                "eval": summary.get("eval"),
+            },
+            args.out,
+        )
         f = history[-1]
-        print(f"done in {seconds:.1f} s: loss {f['total']:.4f} (var {f['var']:.4f}, dist {f['dist']:.4f}, "
-              f"reg {f['reg']:.4f}); weights sha256 {digest[:16]}; checkpoint {args.out}", flush=True)
+        print(
+            f"done in {seconds:.1f} s: loss {f['total']:.4f} (var {f['var']:.4f}, dist {f['dist']:.4f}, "
+            f"reg {f['reg']:.4f}); weights sha256 {digest[:16]}; checkpoint {args.out}",
+            flush=True,
+        )
     return summary
 
 
@@ -350,8 +417,14 @@ def evaluate(model: nn.Module, args, device: torch.device) -> dict:
         sbd.append(symmetric_best_dice(pred, labels.numpy()))
         dic.append(abs_diff_count(pred, labels.numpy()))
     model.train()
-    return {"n": len(test), "radius": radius, "sbd": sbd, "abs_dic": dic, "sbd_mean": sum(sbd) / len(sbd),
-            "abs_dic_mean": sum(dic) / len(dic)}
+    return {
+        "n": len(test),
+        "radius": radius,
+        "sbd": sbd,
+        "abs_dic": dic,
+        "sbd_mean": sum(sbd) / len(sbd),
+        "abs_dic_mean": sum(dic) / len(dic),
+    }
 
 
 def load_checkpoint(path, device="cpu") -> tuple[EmbeddingNet, dict]:

@@ -13,6 +13,16 @@ from .semantic import (
 )
 
 __all__ = [
-    "BoundaryScore", "abs_diff_count", "best_dice", "boundary_f1", "boundary_mask", "confusion_matrix",
-    "count_instances", "iou_per_class", "mean_iou", "pixel_accuracy", "semantic_scores", "symmetric_best_dice",
+    "BoundaryScore",
+    "abs_diff_count",
+    "best_dice",
+    "boundary_f1",
+    "boundary_mask",
+    "confusion_matrix",
+    "count_instances",
+    "iou_per_class",
+    "mean_iou",
+    "pixel_accuracy",
+    "semantic_scores",
+    "symmetric_best_dice",
 ]

@@ -51,6 +51,7 @@ def best_dice(a, b, background: int | None = 0) -> float:
     Args:
         a, b: integer label maps of the same shape (numpy or torch), e.g. (H, W).
         background: label excluded from the instances (``None``: every label is an instance).
+
     Returns:
         float in [0, 1].
     """
@@ -74,6 +75,7 @@ def symmetric_best_dice(pred, gt, background: int | None = 0) -> float:
         pred, gt: integer label maps of the same shape (numpy or torch), e.g. (H, W); the ids
             themselves do not matter (swapping ids leaves SBD unchanged).
         background: label that is not an instance (default 0; ``None``: every label counts).
+
     Returns:
         float in [0, 1].
     """

@@ -8,7 +8,16 @@ import numpy as np
 
 from .._validate import check_float, check_int, check_labels, describe_value
 
-__all__ = ["confusion_matrix", "iou_per_class", "mean_iou", "pixel_accuracy", "boundary_mask", "BoundaryScore", "boundary_f1", "semantic_scores"]
+__all__ = [
+    "confusion_matrix",
+    "iou_per_class",
+    "mean_iou",
+    "pixel_accuracy",
+    "boundary_mask",
+    "BoundaryScore",
+    "boundary_f1",
+    "semantic_scores",
+]
 
 
 def _sem_labels(x: Any, name: str) -> np.ndarray:
@@ -217,8 +226,7 @@ def boundary_f1(pred, target, tolerance: float = 2.0, ignore_index: int | None =
     return BoundaryScore(float(precision), float(recall), float(f1))
 
 
-def semantic_scores(pred, target, num_classes: int, ignore_index: int | None = None,
-                    tolerance: float = 2.0) -> dict:
+def semantic_scores(pred, target, num_classes: int, ignore_index: int | None = None, tolerance: float = 2.0) -> dict:
     """All the semantic scores at once: ``{"pixel_accuracy", "miou", "iou", "boundary_f1"}``.
 
     ``iou`` is the (K,) per-class array of :func:`iou_per_class`; ``boundary_f1`` the F value of

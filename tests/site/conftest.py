@@ -4,13 +4,13 @@ Every test in this folder carries the ``site`` marker (added below as well, so n
 ``pytest -m "not site"``). They test ``_build/html`` as it is: build the book first
 (``make test-book``); a missing site is a failure, not a skip.
 """
+
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
 import pytest
-
 import sitecheck
 
 HERE = Path(__file__).resolve().parent

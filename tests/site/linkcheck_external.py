@@ -5,6 +5,7 @@ Usage: ``python tests/site/linkcheck_external.py [--timeout 15] [--site _build/h
 once (HEAD, then GET where HEAD is refused), prints one line per URL and a summary, and exits 1
 when a link is broken (the Makefile target ignores the exit status: the report is informative).
 """
+
 from __future__ import annotations
 
 import argparse

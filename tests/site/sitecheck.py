@@ -16,6 +16,7 @@ Pieces:
 * ``check_*`` functions take a report (plus what they need) and return a list of problems, each a
   human-readable sentence; an empty list means the check passed.
 """
+
 from __future__ import annotations
 
 import functools
@@ -28,10 +29,10 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Callable
 
 import yaml
 
@@ -121,7 +122,8 @@ def notebook_solution_cells(path: Path) -> int:
         return 0
     nb = json.loads(path.read_text(encoding="utf-8"))
     return sum(
-        1 for c in nb.get("cells", [])
+        1
+        for c in nb.get("cells", [])
         if c.get("cell_type") == "code" and "solution" in c.get("metadata", {}).get("tags", [])
     )
 
@@ -133,9 +135,7 @@ def notebook_uses_widgets(path: Path) -> bool:
     nb = json.loads(path.read_text(encoding="utf-8"))
     pattern = re.compile(r"\bipywidgets\b|\binteract(ive)?\s*\(|\bwidgets\.")
     return any(
-        pattern.search("".join(c.get("source", "")))
-        for c in nb.get("cells", [])
-        if c.get("cell_type") == "code"
+        pattern.search("".join(c.get("source", ""))) for c in nb.get("cells", []) if c.get("cell_type") == "code"
     )
 
 
@@ -197,7 +197,7 @@ class SiteServer:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}/"
 
-    def __enter__(self) -> "SiteServer":
+    def __enter__(self) -> SiteServer:
         self.thread.start()
         return self
 
@@ -279,7 +279,8 @@ async () => {
 }
 """
 
-_PAGE_JS = """
+_PAGE_JS = (
+    """
 () => {
   const text = el => (el.innerText || el.textContent || '').replace(/[\\u00b6#]\\s*$/, '').trim();
   const article = document.querySelector('article') || document.querySelector('main') || document.body;
@@ -320,7 +321,9 @@ _PAGE_JS = """
   });
   return {title: document.title, h1, links, cells};
 }
-""" % WIDGET_VIEW_MIME
+"""
+    % WIDGET_VIEW_MIME
+)
 
 
 # Formulas: Sphinx marks each one with class "math"; MathJax (served from _static, see _config.yml)
@@ -541,7 +544,7 @@ def is_meaningful_alt(alt: str | None, src: str = "") -> bool:
 ALT_HOWTO = (
     "give the figure alt text: in the notebook, set the cell metadata "
     '{"mystnb": {"image": {"alt": "What the figure shows"}}} (jupytext percent format: '
-    "# %% mystnb={\"image\": {\"alt\": \"...\"}}); for a Markdown image use ![alt text](path) "
+    '# %% mystnb={"image": {"alt": "..."}}); for a Markdown image use ![alt text](path) '
     "or the figure directive's :alt: option"
 )
 
@@ -706,7 +709,7 @@ def search_results(page, base_url: str, query: str) -> list[str]:
 def check_search(pages: list[str], query: str, expected_html: str, top: int = 3) -> list[str]:
     if expected_html in pages[:top]:
         return []
-    return [f"search for {query!r}: {expected_html} is not among the first {top} results {pages[:top + 2]}"]
+    return [f"search for {query!r}: {expected_html} is not among the first {top} results {pages[: top + 2]}"]
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,12 +4,12 @@ A second local server serves the same ``_build/html`` with a few files replaced 
 deliberately broken copy); the very check functions used on the real site must then report the
 breakage. A check that stayed silent here could not fail on the real site either.
 """
+
 from __future__ import annotations
 
 import re
 
 import pytest
-
 import sitecheck
 
 pytestmark = pytest.mark.site
@@ -107,7 +107,11 @@ def test_a_missing_image_is_reported(break_site, browser_page, site_dir):
 def test_a_file_name_as_alt_text_is_reported(break_site, browser_page, site_dir):
     page, html, image = _page_with_output_image(site_dir)
     tag = re.search(r'<img [^>]*src="\.\./' + re.escape(image) + '"[^>]*>', html).group(0)
-    bad = re.sub(r'\balt="[^"]*"', f'alt="../{image}"', tag) if "alt=" in tag else tag.replace("<img ", f'<img alt="../{image}" ')
+    bad = (
+        re.sub(r'\balt="[^"]*"', f'alt="../{image}"', tag)
+        if "alt=" in tag
+        else tag.replace("<img ", f'<img alt="../{image}" ')
+    )
     html = html.replace(tag, bad, 1)
     base = break_site({page.html: html.encode()})
     problems = sitecheck.check_images(sitecheck.collect(browser_page, base + page.html, run_axe=False))
@@ -127,7 +131,9 @@ def test_a_colab_link_to_the_wrong_branch_is_reported(break_site, browser_page, 
     page = NOTEBOOK_PAGES[0]
     html = _html(site_dir, page).replace("/blob/main/", "/blob/master/")
     base = break_site({page.html: html.encode()})
-    problems = sitecheck.check_launch_links(sitecheck.collect(browser_page, base + page.html, run_axe=False), page, config)
+    problems = sitecheck.check_launch_links(
+        sitecheck.collect(browser_page, base + page.html, run_axe=False), page, config
+    )
     assert _any(problems, "no Colab launch link", "/blob/main/"), problems
 
 
@@ -135,14 +141,18 @@ def test_a_missing_colab_link_is_reported(break_site, browser_page, site_dir, co
     page = NOTEBOOK_PAGES[0]
     html = re.sub(r'href="https://colab\.research\.google\.com[^"]*"', 'href="#"', _html(site_dir, page))
     base = break_site({page.html: html.encode()})
-    problems = sitecheck.check_launch_links(sitecheck.collect(browser_page, base + page.html, run_axe=False), page, config)
+    problems = sitecheck.check_launch_links(
+        sitecheck.collect(browser_page, base + page.html, run_axe=False), page, config
+    )
     assert _any(problems, "no Colab launch link"), problems
 
 
 def test_a_missing_ipynb_download_is_reported(break_site, browser_page, config):
     page = NOTEBOOK_PAGES[0]
     base = break_site({f"_sources/{page.docname}{page.source.suffix}": None})
-    problems = sitecheck.check_launch_links(sitecheck.collect(browser_page, base + page.html, run_axe=False), page, config)
+    problems = sitecheck.check_launch_links(
+        sitecheck.collect(browser_page, base + page.html, run_axe=False), page, config
+    )
     assert _any(problems, ".ipynb download", "404"), problems
 
 
@@ -161,10 +171,14 @@ def test_the_console_allowlist_is_narrow():
     allowed = lambda text, url: any(a.matches(text, url) for a in sitecheck.CONSOLE_ALLOWLIST)  # noqa: E731
     assert allowed(msg, cdn)
     assert not allowed(msg, "https://example.org/script.js"), "only the listed CDN hosts are allowed"
-    assert allowed("Failed to load resource: the server responded with a status of 404 (File not found)",
-                   "http://127.0.0.1:8000/favicon.ico")
-    assert not allowed("Failed to load resource: the server responded with a status of 404 (File not found)",
-                       "http://127.0.0.1:8000/_static/missing.js")
+    assert allowed(
+        "Failed to load resource: the server responded with a status of 404 (File not found)",
+        "http://127.0.0.1:8000/favicon.ico",
+    )
+    assert not allowed(
+        "Failed to load resource: the server responded with a status of 404 (File not found)",
+        "http://127.0.0.1:8000/_static/missing.js",
+    )
     assert all(a.reason for a in sitecheck.CONSOLE_ALLOWLIST + sitecheck.AXE_ALLOWLIST)
 
 
@@ -186,8 +200,10 @@ def test_a_widget_without_static_figure_is_reported(break_site, browser_page, si
 
 def test_a_widget_with_a_static_figure_passes(break_site, browser_page, site_dir):
     page, html, image = _page_with_output_image(site_dir)
-    figure = (f'<div class="cell"><div class="cell_output"><img alt="A static figure for the widget" '
-              f'src="../{image}"/></div></div>')
+    figure = (
+        f'<div class="cell"><div class="cell_output"><img alt="A static figure for the widget" '
+        f'src="../{image}"/></div></div>'
+    )
     base = break_site({page.html: _inject(html, _WIDGET_CELL + figure).encode()})
     report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
     assert sitecheck.check_static_figures_for_widgets(report, uses_widgets=True) == []
@@ -282,8 +298,9 @@ def test_an_open_solution_is_reported(break_site, browser_page, site_dir):
     page = NOTEBOOK_PAGES[0]
     html = _html(site_dir, page)
     assert '<details class="admonition hide above-input">' in html, "no folded solution to break"
-    html = html.replace('<details class="admonition hide above-input">',
-                        '<details open class="admonition hide above-input">')
+    html = html.replace(
+        '<details class="admonition hide above-input">', '<details open class="admonition hide above-input">'
+    )
     base = break_site({page.html: html.encode()})
     report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
     problems = sitecheck.check_solutions_folded(report, sitecheck.notebook_solution_cells(page.source))

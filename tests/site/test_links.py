@@ -3,10 +3,10 @@
 External links are checked by `make linkcheck-external` (tests/site/linkcheck_external.py), which
 needs the internet and never blocks the tests.
 """
+
 from __future__ import annotations
 
 import pytest
-
 import sitecheck
 
 pytestmark = pytest.mark.site

@@ -1,8 +1,8 @@
 """Every page of the table of contents, as a reader's browser shows it (offline)."""
+
 from __future__ import annotations
 
 import pytest
-
 import sitecheck
 
 pytestmark = pytest.mark.site

@@ -3,10 +3,10 @@
 home.png (the book's first page), lesson_<name>_top.png and lesson_<name>_figure.png (the lesson
 with the most figures: its top, and the view around its first figure), search_<term>.png.
 """
+
 from __future__ import annotations
 
 import pytest
-
 import sitecheck
 
 pytestmark = pytest.mark.site

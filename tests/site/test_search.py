@@ -1,8 +1,8 @@
 """The theme's search page finds the lesson that teaches a key term."""
+
 from __future__ import annotations
 
 import pytest
-
 import sitecheck
 
 pytestmark = pytest.mark.site
