@@ -70,9 +70,18 @@ def run(setup: list[str], cells: list[dict]) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
+    import torch
+
     ns: dict = {"__name__": "__main__"}
     buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        for src in setup + [_src(c) for c in cells]:
-            exec(compile(src, "<cell>", "exec"), ns)  # noqa: S102 (the lesson's own cells)
+    # Lessons change torch's process-wide state (``torch.set_grad_enabled(False)``, thread counts);
+    # in a kernel that dies with the kernel, here it would leak into every later test.
+    grad, threads = torch.is_grad_enabled(), torch.get_num_threads()
+    try:
+        with contextlib.redirect_stdout(buf):
+            for src in setup + [_src(c) for c in cells]:
+                exec(compile(src, "<cell>", "exec"), ns)  # noqa: S102 (the lesson's own cells)
+    finally:
+        torch.set_grad_enabled(grad)
+        torch.set_num_threads(threads)
     return buf.getvalue()
