@@ -44,7 +44,7 @@ def losses_at(rev: str) -> types.ModuleType:
         ).stdout
     except (OSError, subprocess.CalledProcessError) as err:
         detail = getattr(err, "stderr", "") or err
-        raise SystemExit(f"REV: cannot read course_utils/losses.py at revision {rev!r}: {str(detail).strip()}")
+        raise SystemExit(f"REV: cannot read course_utils/losses.py at revision {rev!r}: {str(detail).strip()}") from err
     module = types.ModuleType(f"course_utils._losses_at_{rev}")
     module.__package__ = "course_utils"
     exec(compile(source, f"losses.py@{rev}", "exec"), module.__dict__)

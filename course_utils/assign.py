@@ -209,8 +209,10 @@ def instructor_version(nb) -> dict:
 
 
 def live_version(nb) -> dict:
-    """For live coding: cells tagged ``live`` keep only their leading comments (what to type);
-    solutions become student stubs; imports, data loading and plotting cells stay intact.
+    """The live-coding version of a lesson.
+
+    Cells tagged ``live`` keep only their leading comments (what to type); solutions become student
+    stubs; imports, data loading and plotting cells stay intact.
     """
     nb = student_version(nb)
     for cell in nb["cells"]:
@@ -284,8 +286,10 @@ def _repo_url(root: Path) -> str:
 
 
 def build(notebooks: Iterable[Path], out: Path, repo_url: str, branch: str = "student") -> dict[str, list[Path]]:
-    """Write ``out/{student,instructor,live}/NAME.ipynb`` for every notebook and ``out/README.md``
-    with the Colab links of the student versions (published on ``branch``).
+    """Write the student, instructor and live versions of every notebook.
+
+    Writes ``out/{student,instructor,live}/NAME.ipynb`` and ``out/README.md`` with the Colab links
+    of the student versions (published on ``branch``).
     """
     out = Path(out)
     written: dict[str, list[Path]] = {"student": [], "instructor": [], "live": []}

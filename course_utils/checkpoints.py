@@ -42,8 +42,10 @@ class CheckpointMismatch(RuntimeError):
 
 
 def find_checkpoint_dir(start: str | Path | None = None) -> Path:
-    """``<course repository>/checkpoints`` when ``start`` (default: the working directory) lies
-    inside the course repository (a folder holding ``_toc.yml`` and ``course_utils/``), else
+    """The folder where lessons keep their checkpoints.
+
+    ``<course repository>/checkpoints`` when ``start`` (default: the working directory) lies inside
+    the course repository (a folder holding ``_toc.yml`` and ``course_utils/``), else
     ``<start>/checkpoints`` (e.g. on Colab). The folder is not created here.
     """
     here = Path.cwd() if start is None else Path(start)

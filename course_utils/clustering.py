@@ -67,7 +67,10 @@ def seeded_mean_shift(
         radius: ball radius in embedding units (the paper uses the pull margin delta_v).
         mask: optional boolean (H, W) or (N,) array; pixels outside it get label 0 and clusters
             are numbered from 1 (without a mask, from 0).
+        max_iter: most centre updates per cluster.
+        min_size: clusters with fewer pixels are merged into the nearest larger cluster.
         seed: seed of the random choice of seed pixels (same seed, same result).
+        tol: a centre that moves less than this has converged.
 
     Returns:
         int64 labels of shape (H, W) or (N,).

@@ -38,7 +38,10 @@ def conv_output_size(
 
     Args:
         size: input length H (or W), an int >= 1.
-        kernel_size, stride, dilation: ints >= 1; padding: int >= 0 (zeros on both sides).
+        kernel_size: kernel length, an int >= 1.
+        stride: step between windows, an int >= 1.
+        padding: zeros added on both sides, an int >= 0.
+        dilation: spacing between kernel taps, an int >= 1.
         ceil_mode: round up instead of down (pooling layers only).
 
     Returns:
@@ -80,9 +83,12 @@ def conv_transpose_output_size(
 
     Args:
         size: input length, an int >= 1.
-        kernel_size, stride, dilation: ints >= 1; padding: int >= 0.
+        kernel_size: kernel length, an int >= 1.
+        stride: the stride of the convolution it inverts, an int >= 1.
+        padding: the padding of the convolution it inverts, an int >= 0.
         output_padding: int in ``[0, max(stride, dilation) - 1]``: extra rows added on one side
             to pick between the input sizes a strided convolution maps to the same output size.
+        dilation: spacing between kernel taps, an int >= 1.
 
     Returns:
         The output length, an int >= 1.

@@ -11,7 +11,7 @@ Layouts and dtypes used throughout the course:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +47,7 @@ SAMPLE_IMAGES: dict[str, str] = {
     "flower": "sklearn.datasets.load_sample_image('flower.jpg')",
 }
 
-ImageLike = Union[str, Path, np.ndarray, Any]
+ImageLike = str | Path | np.ndarray | Any
 
 
 def sample_image(name: str, size: int | tuple[int, int] | None = None) -> np.ndarray:

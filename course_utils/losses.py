@@ -253,33 +253,29 @@ def discriminative_loss(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Discriminative loss (De Brabandere et al. 2017), vectorised over batch and instances.
 
-    Parameters
-    ----------
-    embedding : torch.Tensor, shape (B, D, H, W), floating point
-        Pixel embeddings. float16/bfloat16/float32 inputs are computed in float32 (also under
-        ``torch.autocast``, which is switched off inside); float64 inputs are computed in float64.
-    instances : torch.Tensor, shape (B, H, W), integer (or bool)
-        Instance label per pixel. Every value is an instance, background included, except
-        ``ignore_index``. Labels need not be consecutive (e.g. 3, 17, 1000) and must be >= 0.
-    delta_v, delta_d : float
-        Pull margin (a pixel closer than ``delta_v`` to its mean is not pulled) and push margin (two
-        means further apart than ``2 * delta_d`` are not pushed).
-    alpha, beta, gamma : float
-        Weights of the pull (var), push (dist) and regularisation (reg) terms.
-    ignore_index : int or None
-        Label whose pixels take no part in the loss.
+    Args:
+        embedding: Pixel embeddings, shape (B, D, H, W), floating point. float16/bfloat16/float32
+            inputs are computed in float32 (also under ``torch.autocast``, which is switched off
+            inside); float64 inputs are computed in float64.
+        instances: Instance label per pixel, shape (B, H, W), integer (or bool). Every value is an
+            instance, background included, except ``ignore_index``. Labels need not be consecutive
+            (e.g. 3, 17, 1000) and must be >= 0.
+        delta_v: Pull margin: a pixel closer than ``delta_v`` to its mean is not pulled.
+        delta_d: Push margin: two means further apart than ``2 * delta_d`` are not pushed.
+        alpha: Weight of the pull (var) term.
+        beta: Weight of the push (dist) term.
+        gamma: Weight of the regularisation (reg) term.
+        ignore_index: Label whose pixels take no part in the loss, or None.
 
     Returns:
-    -------
-    (total, var, dist, reg) : tuple of 0-d tensors (float32, or float64 for float64 input)
-        Each the mean over the images of the batch of the per-image terms (see the module
-        docstring). An image whose pixels are *all* ignored has no instances and is left out of the
-        mean; if every image of the batch is fully ignored the four terms are 0 and still connected
-        to ``embedding`` (their gradient is zero). ``dist`` of an image with one instance is 0, and
-        that image does count in the mean of ``dist``.
+        ``(total, var, dist, reg)``, four 0-d tensors (float32, or float64 for float64 input), each
+        the mean over the images of the batch of the per-image terms (see the module docstring). An
+        image whose pixels are *all* ignored has no instances and is left out of the mean; if every
+        image of the batch is fully ignored the four terms are 0 and still connected to
+        ``embedding`` (their gradient is zero). ``dist`` of an image with one instance is 0, and that
+        image does count in the mean of ``dist``.
 
-    Notes:
-    -----
+    Note:
     Vectorised: label value ``l`` of image ``b`` is instance slot ``l`` of image ``b`` (label values
     that are large next to the image size are renumbered first, a sort); instance means and
     per-instance pull sums are ``scatter_add_`` over the slots of the (B, D, H*W) embedding in one

@@ -240,6 +240,7 @@ class EmpiricalRF:
 
     @property
     def centre(self) -> tuple[float, float]:
+        """(row, col) centre of the bounding box of non-zero gradient."""
         return (self.rows[0] + self.rows[1]) / 2, (self.cols[0] + self.cols[1]) / 2
 
 

@@ -20,7 +20,9 @@ def glue(name: str, value: Any, display: bool = True) -> None:
 
     Args:
         name: the key the Markdown refers to, e.g. ``"sbd_learned"``.
-        value: any object; its display representations are stored.
+        value: any object; its display representations are stored. NumPy scalars and 0-d arrays
+            or tensors are stored as the Python number they hold, so ``{glue:text}`name:.2f``` can
+            format them (NumPy 2 writes ``np.float64(0.38)`` as their text).
         display: also show the value in the cell output (Jupyter, Colab).
 
     Raises:
@@ -31,10 +33,20 @@ def glue(name: str, value: Any, display: bool = True) -> None:
     from IPython.core.formatters import format_display_data
     from IPython.display import display as ipy_display
 
+    value = _plain(value)
     bundle, metadata = format_display_data(value)
     prefix = "" if display else GLUE_PREFIX
     metadata["scrapbook"] = {"name": name, "mime_prefix": prefix}
     ipy_display({prefix + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy scalar, 0-d array or 0-d tensor as the Python number it holds; anything else as is."""
+    if type(value).__module__ == "numpy" and getattr(value, "ndim", None) == 0:
+        return value.item()
+    if type(value).__module__.startswith("torch") and getattr(value, "ndim", None) == 0:
+        return value.item()
+    return value
 
 
 def claim(condition: Any, statement: str) -> None:

@@ -46,6 +46,7 @@ class RunFlags:
 
     @property
     def mode(self) -> str:
+        """``"fast"`` or ``"full"``."""
         return "fast" if self.fast else "full"
 
 

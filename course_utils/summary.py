@@ -71,10 +71,12 @@ class Summary:
 
     @property
     def total_macs(self) -> int:
+        """Multiply-accumulates of one forward pass, summed over the rows."""
         return sum(r.macs for r in self.rows)
 
     @property
     def total_flops(self) -> int:
+        """Floating-point operations of one forward pass (2 per multiply-accumulate)."""
         return 2 * self.total_macs
 
     @property

@@ -353,7 +353,10 @@ def show_segmentation(
         image: (H, W, 3) uint8 or float [0, 1] RGB photo.
         mask: (H, W) class mask of the same height and width.
         title: figure title.
+        names: class names, index = class id (default: the 21 PASCAL VOC classes).
+        colors: (n_classes, 3) uint8 palette, index = class id (default: the VOC colours).
         alpha: opacity of the class colours in the overlay; background pixels (index 0) stay uncoloured.
+        min_share: classes covering less than this fraction of the image are left out of the legend.
 
     Returns:
         ``(fig, axes, shares)`` with ``shares`` the legend's list of :class:`ClassShare`.

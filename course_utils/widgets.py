@@ -1,4 +1,4 @@
-""" "Bring your own image": read photos from an ipywidgets ``FileUpload`` (Jupyter and Colab).
+"""Bring your own image: read photos from an ipywidgets ``FileUpload`` (Jupyter and Colab).
 
 ipywidgets changed the format of ``FileUpload.value`` between versions:
 

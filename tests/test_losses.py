@@ -312,7 +312,6 @@ def test_low_precision_and_autocast_are_computed_in_float32():
     torch.manual_seed(0)
     emb = torch.randn(2, 4, 8, 8)
     inst = torch.randint(0, 5, (2, 8, 8))
-    ref = discriminative_loss(emb, inst)
     for dt in (torch.float16, torch.bfloat16):
         low = emb.to(dt)
         out = discriminative_loss(low, inst)

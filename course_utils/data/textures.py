@@ -26,8 +26,9 @@ _DEFAULT_TINT = (0.95, 0.85, 0.65)  # a sandy colour, the same for every region
 
 
 def mosaic_layout(size: int, n_regions: int = 3) -> np.ndarray:
-    """(size, size) int64 layout: left half region 0, right half split into 1 (top) and 2 (bottom),
-    and a disk of region ``n_regions - 1`` cut into the left half (so no region is a plain
+    """The (size, size) int64 region layout of a texture mosaic.
+
+    Left half region 0, right half split into 1 (top) and 2 (bottom), and a disk of region ``n_regions - 1`` cut into the left half (so no region is a plain
     rectangle). With ``n_regions=2``: left half 0, right half 1, disk of 1 on the left.
     """
     size = check_int(size, "size", min_value=16)

@@ -49,7 +49,8 @@ def best_dice(a, b, background: int | None = 0) -> float:
     is empty every a_i scores 0, so BD = 0.0.
 
     Args:
-        a, b: integer label maps of the same shape (numpy or torch), e.g. (H, W).
+        a: integer label map whose instances are scored (numpy or torch), e.g. (H, W).
+        b: integer label map of the same shape they are matched against.
         background: label excluded from the instances (``None``: every label is an instance).
 
     Returns:
@@ -72,8 +73,9 @@ def symmetric_best_dice(pred, gt, background: int | None = 0) -> float:
     perfect partner in both directions. Both maps empty gives 1.0, exactly one empty gives 0.0.
 
     Args:
-        pred, gt: integer label maps of the same shape (numpy or torch), e.g. (H, W); the ids
-            themselves do not matter (swapping ids leaves SBD unchanged).
+        pred: predicted integer label map (numpy or torch), e.g. (H, W); the ids themselves do not
+            matter (swapping ids leaves SBD unchanged).
+        gt: true integer label map of the same shape.
         background: label that is not an instance (default 0; ``None``: every label counts).
 
     Returns:

@@ -192,7 +192,8 @@ def boundary_f1(pred, target, tolerance: float = 2.0, ignore_index: int | None =
     (1, 1, 1); when only one of them has none it is (0, 0, 0).
 
     Args:
-        pred, target: integer label maps of the same shape, (H, W) or (N, H, W).
+        pred: predicted integer label map, (H, W) or (N, H, W).
+        target: true integer label map of the same shape.
         tolerance: matching distance in pixels (>= 0); 0 demands the exact pixel.
         ignore_index: target value whose pixels are left out: only neighbours that are both
             outside the ignored region can form a boundary, in ``pred`` and in ``target``.

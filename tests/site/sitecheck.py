@@ -279,8 +279,7 @@ async () => {
 }
 """
 
-_PAGE_JS = (
-    """
+_PAGE_JS = """
 () => {
   const text = el => (el.innerText || el.textContent || '').replace(/[\\u00b6#]\\s*$/, '').trim();
   const article = document.querySelector('article') || document.querySelector('main') || document.body;
@@ -321,9 +320,7 @@ _PAGE_JS = (
   });
   return {title: document.title, h1, links, cells};
 }
-"""
-    % WIDGET_VIEW_MIME
-)
+""".replace("%s", WIDGET_VIEW_MIME)
 
 
 # Formulas: Sphinx marks each one with class "math"; MathJax (served from _static, see _config.yml)
