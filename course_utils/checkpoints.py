@@ -20,9 +20,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._validate import describe_value
+
+if TYPE_CHECKING:  # torch is imported lazily, where it is needed
+    import torch
 
 __all__ = [
     "CheckpointMismatch",
@@ -77,7 +80,7 @@ def checkpoint_path(name: str, config: dict, root: str | Path | None = None) -> 
     return folder / f"{name}-{config_key(config)}.pt"
 
 
-def save_checkpoint(path: str | Path, model, **extra: Any) -> Path:
+def save_checkpoint(path: str | Path, model: torch.nn.Module, **extra: Any) -> Path:
     """Write ``model.state_dict()`` and the ``extra`` values (history, timings, ...) to ``path``."""
     import torch
 
@@ -91,7 +94,7 @@ def save_checkpoint(path: str | Path, model, **extra: Any) -> Path:
     return path
 
 
-def load_checkpoint(path: str | Path, model, map_location: Any = "cpu") -> dict:
+def load_checkpoint(path: str | Path, model: torch.nn.Module, map_location: Any = "cpu") -> dict:
     """Load the weights at ``path`` into ``model`` (strictly: same architecture) and return the extras."""
     import torch
 

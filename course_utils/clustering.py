@@ -15,7 +15,7 @@ __all__ = ["kmeans", "seeded_mean_shift"]
 
 
 def kmeans(
-    X,
+    X: np.ndarray,
     k: int,
     *,
     seed: int = 0,
@@ -52,7 +52,14 @@ def kmeans(
 
 
 def seeded_mean_shift(
-    embedding, radius: float, *, mask=None, max_iter: int = 30, min_size: int = 1, seed: int = 0, tol: float = 1e-4
+    embedding: np.ndarray | torch.Tensor,
+    radius: float,
+    *,
+    mask: np.ndarray | torch.Tensor | None = None,
+    max_iter: int = 30,
+    min_size: int = 1,
+    seed: int = 0,
+    tol: float = 1e-4,
 ) -> np.ndarray:
     """Cluster pixel embeddings with the paper's seeded mean-shift.
 

@@ -11,11 +11,14 @@ Layouts and dtypes used throughout the course:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ._validate import check_image, check_int, describe_value
+
+if TYPE_CHECKING:  # torch is imported lazily, where it is needed
+    import torch
 
 __all__ = [
     "SAMPLE_IMAGES",
@@ -153,7 +156,7 @@ def to_tensor(image: np.ndarray, batch: bool = False):
     return t.unsqueeze(0) if batch else t
 
 
-def to_hwc(tensor) -> np.ndarray:
+def to_hwc(tensor: torch.Tensor | np.ndarray) -> np.ndarray:
     """(3, H, W) or (1, 3, H, W) tensor/array in [0, 1] -> (H, W, 3) float32 numpy array."""
     arr = tensor.detach().cpu().numpy() if hasattr(tensor, "detach") else np.asarray(tensor)
     if arr.ndim == 4 and arr.shape[0] == 1:

@@ -86,7 +86,7 @@ def _axis_value(v: Any, axis: int) -> int:
     return int(v)
 
 
-def spatial_layers(model) -> list[tuple[str, Any]]:
+def spatial_layers(model: nn.Module) -> list[tuple[str, Any]]:
     """The conv/pool layers that set the receptive field, in forward order, with their names.
 
     Handles ``nn.Sequential`` (and lists of modules), torchvision ``ResNet`` (stem, maxpool,
@@ -152,7 +152,7 @@ def spatial_layers(model) -> list[tuple[str, Any]]:
     return out
 
 
-def receptive_field(model, axis: int = 0) -> list[RFRow]:
+def receptive_field(model: nn.Module, axis: int = 0) -> list[RFRow]:
     """Receptive field size, jump and start after every conv/pool layer of ``model``.
 
     Recurrence for a layer with kernel k, stride s, padding p, dilation d (``k_eff = d(k-1)+1``)::
@@ -279,7 +279,7 @@ def _make_all_paths_active(model) -> None:
 
 
 def empirical_receptive_field(
-    model,
+    model: nn.Module,
     input_shape: Sequence[int],
     position: tuple[int, int] | None = None,
     all_paths: bool = True,

@@ -17,9 +17,12 @@ import random
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:  # torch is imported lazily, where it is needed
+    import torch
 
 __all__ = ["RunFlags", "flags", "seed_everything", "get_device", "on_colab", "describe", "best_of", "fast_for"]
 
@@ -94,7 +97,7 @@ def get_device(prefer: str = "cuda", verbose: bool = True):
     return torch.device("cpu")
 
 
-def describe(device=None) -> None:
+def describe(device: str | torch.device | None = None) -> None:
     """Print one line saying which mode the notebook runs in and on which device (returns nothing)."""
     import torch
 
@@ -151,7 +154,7 @@ def best_of(fn: Callable[[], Any], repeats: int = 3, *, threads: int | None = No
     return min(times)
 
 
-def fast_for(device=None, *, needs_gpu: bool = True, verbose: bool = True) -> bool:
+def fast_for(device: str | torch.device | None = None, *, needs_gpu: bool = True, verbose: bool = True) -> bool:
     """Whether a lesson should run its fast configuration on ``device``.
 
     ``COURSE_FAST`` decides when it is set (``1``: fast, ``0``: full, even on a CPU). When it is

@@ -108,7 +108,7 @@ _CONVS = (nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _TRANSPOSED = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 
 
-def layer_macs(module, inputs: tuple, output) -> int:
+def layer_macs(module: nn.Module, inputs: tuple, output: Any) -> int:
     """Multiply-accumulates of one call of ``module`` (conv, transposed conv or linear; else 0).
 
     Conv: ``output elements * (C_in / groups) * prod(kernel)``; transposed conv:
@@ -139,7 +139,7 @@ def _first_tensor(obj):
     return None
 
 
-def count_parameters(model, trainable_only: bool = False) -> int:
+def count_parameters(model: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameters of ``model`` (each shared tensor counted once)."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model: expected a torch.nn.Module, got {describe_value(model)}")
@@ -164,7 +164,13 @@ def _selected_modules(model, depth: int | None) -> list[tuple[str, Any]]:
     return out
 
 
-def summarize(model, input_size: Sequence[int] | None = None, *, x=None, depth: int | None = None) -> Summary:
+def summarize(
+    model: nn.Module,
+    input_size: Sequence[int] | None = None,
+    *,
+    x: torch.Tensor | None = None,
+    depth: int | None = None,
+) -> Summary:
     """Run one forward pass with hooks and tabulate every selected module, in call order.
 
     Args:

@@ -7,13 +7,19 @@ by a deterministic hue walk beyond 16 labels.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from ._validate import check_float, check_image, check_int, check_labels, describe_value
 from .data.voc import VOC_CLASSES as _VOC_CLASSES
 from .data.voc import VOC_COLORS as _VOC_COLORS
+
+if TYPE_CHECKING:  # annotations only: matplotlib and torch are imported where they are used
+    import torch
+    from matplotlib.axes import Axes
+
+    ArrayOrTensor = np.ndarray | torch.Tensor
 
 __all__ = [
     "PALETTE",
@@ -71,7 +77,7 @@ def label_colors(n: int) -> np.ndarray:
     return np.concatenate([PALETTE, np.asarray(extra, dtype=np.float32)], axis=0)
 
 
-def colorize(labels, palette: np.ndarray | None = None, ignore_index: int | None = None) -> np.ndarray:
+def colorize(labels: ArrayOrTensor, palette: np.ndarray | None = None, ignore_index: int | None = None) -> np.ndarray:
     """(H, W) integer labels -> (H, W, 3) float32 RGB image in [0, 1]; ``ignore_index`` pixels are black.
 
     Args:
@@ -92,7 +98,11 @@ def colorize(labels, palette: np.ndarray | None = None, ignore_index: int | None
 
 
 def overlay(
-    image: np.ndarray, labels, alpha: float = 0.5, palette: np.ndarray | None = None, ignore_index: int | None = None
+    image: np.ndarray,
+    labels: ArrayOrTensor,
+    alpha: float = 0.5,
+    palette: np.ndarray | None = None,
+    ignore_index: int | None = None,
 ) -> np.ndarray:
     """Blend an (H, W, 3) image with the colours of (H, W) labels; returns (H, W, 3) float in [0, 1]."""
     img = check_image(image)
@@ -108,7 +118,13 @@ def overlay(
     return np.clip(out, 0.0, 1.0)
 
 
-def show_labels(ax, labels, title: str = "", palette: np.ndarray | None = None, names: Sequence[str] | None = None):
+def show_labels(
+    ax: Axes,
+    labels: ArrayOrTensor,
+    title: str = "",
+    palette: np.ndarray | None = None,
+    names: Sequence[str] | None = None,
+):
     """Draw (H, W) labels on ``ax`` with the course palette; add a legend when ``names`` is given."""
     lab = check_labels(labels, "labels", ndim=2)
     ax.imshow(colorize(lab, palette), interpolation="nearest")
@@ -121,7 +137,7 @@ def show_labels(ax, labels, title: str = "", palette: np.ndarray | None = None, 
     return ax
 
 
-def add_legend(ax, names: Sequence[str], colors: Sequence, loc: str = "upper left", outside: bool = True):
+def add_legend(ax: Axes, names: Sequence[str], colors: Sequence, loc: str = "upper left", outside: bool = True):
     """Add a legend of coloured patches (one per name) to ``ax``."""
     from matplotlib.patches import Patch
 
@@ -166,7 +182,7 @@ def image_grid(
     return fig, axes
 
 
-def as_rgb(embedding) -> np.ndarray:
+def as_rgb(embedding: ArrayOrTensor) -> np.ndarray:
     """(3 * 4**k, h, w) map in [0, 1] -> (h * 2**k, w * 2**k, 3) float image via pixel shuffle.
 
     A 3-channel map is shown directly as a colour image; 12 channels at 1/2 or 48 at 1/4
@@ -220,7 +236,7 @@ def _check_colors(colors, n: int, arg: str = "colors") -> np.ndarray:
     return cols.astype(np.float32, copy=False)
 
 
-def check_mask(mask, num_classes: int = 21, name: str = "mask") -> np.ndarray:
+def check_mask(mask: ArrayOrTensor, num_classes: int = 21, name: str = "mask") -> np.ndarray:
     """Check an (H, W) integer class mask with values in ``[0, num_classes)``; return it as numpy.
 
     A (1, H, W) mask is accepted and squeezed; a (C, H, W) float tensor of logits is rejected
@@ -247,7 +263,7 @@ def check_mask(mask, num_classes: int = 21, name: str = "mask") -> np.ndarray:
     return arr
 
 
-def class_shares(mask, names: Sequence[str] = _VOC_CLASSES, min_share: float = 0.0) -> list[ClassShare]:
+def class_shares(mask: ArrayOrTensor, names: Sequence[str] = _VOC_CLASSES, min_share: float = 0.0) -> list[ClassShare]:
     """Classes present in ``mask`` with the fraction of pixels each covers, largest first.
 
     Args:
@@ -276,10 +292,10 @@ def legend_labels(shares: Sequence[ClassShare], decimals: int = 1) -> list[str]:
 
 
 def add_class_legend(
-    ax,
-    mask,
+    ax: Axes,
+    mask: ArrayOrTensor,
     names: Sequence[str] = _VOC_CLASSES,
-    colors=_VOC_COLORS,
+    colors: np.ndarray = _VOC_COLORS,
     min_share: float = 0.0,
     title: str = "class: pixel share",
 ):
@@ -306,7 +322,13 @@ def add_class_legend(
     return shown
 
 
-def label_regions(ax, mask, names: Sequence[str] = _VOC_CLASSES, min_share: float = 0.01, skip: Sequence[int] = (0,)):
+def label_regions(
+    ax: Axes,
+    mask: ArrayOrTensor,
+    names: Sequence[str] = _VOC_CLASSES,
+    min_share: float = 0.01,
+    skip: Sequence[int] = (0,),
+):
     """Write each class name on the mask at the pixel deepest inside that class's area.
 
     Classes covering less than ``min_share`` of the pixels and indices in ``skip`` (background by
@@ -339,11 +361,11 @@ def label_regions(ax, mask, names: Sequence[str] = _VOC_CLASSES, min_share: floa
 
 
 def show_segmentation(
-    image,
-    mask,
+    image: np.ndarray,
+    mask: ArrayOrTensor,
     title: str = "",
     names: Sequence[str] = _VOC_CLASSES,
-    colors=_VOC_COLORS,
+    colors: np.ndarray = _VOC_COLORS,
     alpha: float = 0.6,
     min_share: float = 0.0,
 ):

@@ -5,7 +5,14 @@ Label maps hold instance ids; ``background`` (0 by default, ``None`` for none) i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:  # annotations only: the metrics need no torch
+    import torch
+
+    ArrayOrTensor = np.ndarray | torch.Tensor
 
 from .._validate import check_labels, describe_value
 
@@ -39,7 +46,7 @@ def _overlaps(a: np.ndarray, b: np.ndarray, background):
     return size_a, size_b, inter[np.ix_(keep_a, keep_b)]
 
 
-def best_dice(a, b, background: int | None = 0) -> float:
+def best_dice(a: ArrayOrTensor, b: ArrayOrTensor, background: int | None = 0) -> float:
     """CVPPP "best Dice" of label map ``a`` against ``b`` (not symmetric).
 
     BD(a, b) = 1/M sum_{i=1..M} max_j 2 |a_i ∩ b_j| / (|a_i| + |b_j|) over the M foreground
@@ -66,7 +73,7 @@ def best_dice(a, b, background: int | None = 0) -> float:
     return float(dice.max(axis=1).mean())
 
 
-def symmetric_best_dice(pred, gt, background: int | None = 0) -> float:
+def symmetric_best_dice(pred: ArrayOrTensor, gt: ArrayOrTensor, background: int | None = 0) -> float:
     """Symmetric best Dice (SBD) of the CVPPP leaf-segmentation benchmark.
 
     SBD = min(BD(pred, gt), BD(gt, pred)) with :func:`best_dice`; 1.0 means every instance has a
@@ -84,14 +91,14 @@ def symmetric_best_dice(pred, gt, background: int | None = 0) -> float:
     return min(best_dice(pred, gt, background), best_dice(gt, pred, background))
 
 
-def count_instances(labels, background: int | None = 0) -> int:
+def count_instances(labels: ArrayOrTensor, background: int | None = 0) -> int:
     """Number of distinct labels in ``labels`` other than ``background``."""
     lab = check_labels(labels, "labels")
     ids = np.unique(lab)
     return int(len(ids) - (background is not None and bool((ids == background).any())))
 
 
-def abs_diff_count(pred, gt, background: int | None = 0) -> int:
+def abs_diff_count(pred: ArrayOrTensor, gt: ArrayOrTensor, background: int | None = 0) -> int:
     """|DiC| of the CVPPP benchmark: |number of predicted instances - number of true instances|.
 
     Instances are the distinct labels other than ``background``; an empty prediction against

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
+
+if TYPE_CHECKING:  # annotations only: the metrics need no torch
+    import torch
+
+    ArrayOrTensor = np.ndarray | torch.Tensor
 
 from .._validate import check_float, check_int, check_labels, describe_value
 
@@ -65,7 +70,9 @@ def _sem_check_range(values: np.ndarray, name: str, num_classes: int, ignore_ind
         )
 
 
-def confusion_matrix(pred, target, num_classes: int, ignore_index: int | None = None) -> np.ndarray:
+def confusion_matrix(
+    pred: ArrayOrTensor, target: ArrayOrTensor, num_classes: int, ignore_index: int | None = None
+) -> np.ndarray:
     """Count (true class, predicted class) pairs over all pixels.
 
     Args:
@@ -106,7 +113,7 @@ def _sem_cm(cm: Any) -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def iou_per_class(cm) -> np.ndarray:
+def iou_per_class(cm: np.ndarray) -> np.ndarray:
     """Intersection over union of every class from a (K, K) confusion matrix.
 
     IoU_k = TP_k / (TP_k + FP_k + FN_k) = cm[k, k] / (row_k + column_k - cm[k, k]).
@@ -124,7 +131,7 @@ def iou_per_class(cm) -> np.ndarray:
         return np.where(union > 0, tp / np.where(union > 0, union, 1.0), np.nan)
 
 
-def mean_iou(cm) -> float:
+def mean_iou(cm: np.ndarray) -> float:
     """Mean IoU over the classes that occur in the ground truth or the prediction.
 
     Classes with an empty union (NaN in :func:`iou_per_class`) are left out of the mean, so a
@@ -137,7 +144,7 @@ def mean_iou(cm) -> float:
     return float(np.nanmean(iou))
 
 
-def pixel_accuracy(cm) -> float:
+def pixel_accuracy(cm: np.ndarray) -> float:
     """Fraction of counted pixels whose predicted class is right: trace(cm) / sum(cm)."""
     c = _sem_cm(cm)
     total = c.sum()
@@ -146,7 +153,7 @@ def pixel_accuracy(cm) -> float:
     return float(np.trace(c) / total)
 
 
-def boundary_mask(labels, valid=None) -> np.ndarray:
+def boundary_mask(labels: ArrayOrTensor, valid: ArrayOrTensor | None = None) -> np.ndarray:
     """Boolean map of boundary pixels of an (H, W) or (N, H, W) label map.
 
     A pixel is on a boundary when one of its 4 neighbours (up, down, left, right; inside the
@@ -181,7 +188,9 @@ class BoundaryScore(NamedTuple):
     f1: float
 
 
-def boundary_f1(pred, target, tolerance: float = 2.0, ignore_index: int | None = None) -> BoundaryScore:
+def boundary_f1(
+    pred: ArrayOrTensor, target: ArrayOrTensor, tolerance: float = 2.0, ignore_index: int | None = None
+) -> BoundaryScore:
     """Boundary F-score: how well the predicted region boundaries follow the true ones.
 
     Boundaries are the pixels of :func:`boundary_mask` (class-agnostic). A predicted boundary
@@ -227,7 +236,13 @@ def boundary_f1(pred, target, tolerance: float = 2.0, ignore_index: int | None =
     return BoundaryScore(float(precision), float(recall), float(f1))
 
 
-def semantic_scores(pred, target, num_classes: int, ignore_index: int | None = None, tolerance: float = 2.0) -> dict:
+def semantic_scores(
+    pred: ArrayOrTensor,
+    target: ArrayOrTensor,
+    num_classes: int,
+    ignore_index: int | None = None,
+    tolerance: float = 2.0,
+) -> dict:
     """All the semantic scores at once: ``{"pixel_accuracy", "miou", "iou", "boundary_f1"}``.
 
     ``iou`` is the (K,) per-class array of :func:`iou_per_class`; ``boundary_f1`` the F value of
