@@ -26,18 +26,11 @@ MAX_VISIBLE_LINES = 25
 TEST_LOG_PROSE = re.compile(r"printed above|source notes?|\bCI\b|\basserted\b", re.IGNORECASE)
 TIMING_ASSERT = re.compile(r"assert[^\n]*(seconds|elapsed|_time\b)")
 
-#: Lessons another engineer is rewriting on main; their pages are not held to these checks yet.
-BEING_REWRITTEN = {
-    "07_discriminative_lab.ipynb": "lesson 7 is being rewritten on main",
-}
-
 
 def _params() -> list:
     params = []
     for path in NOTEBOOKS:
-        reason = BEING_REWRITTEN.get(path.name)
-        marks = [pytest.mark.xfail(strict=False, reason=reason)] if reason else []
-        params.append(pytest.param(path, id=path.name, marks=marks))
+        params.append(pytest.param(path, id=path.name))
     return params
 
 

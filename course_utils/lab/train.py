@@ -44,6 +44,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, DistributedSampler
 
 from ..losses import discriminative_loss
+from .multires import check_images
 
 __all__ = ["EmbeddingNet", "build_dataset", "parse_args", "main", "evaluate", "state_hash", "load_checkpoint"]
 
@@ -88,9 +89,8 @@ class EmbeddingNet(nn.Module):
         self.head = nn.Conv2d(w, dim, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_images(x)
         b, _, h, w = x.shape
-        if h % 4 or w % 4:
-            raise ValueError(f"x: expected H and W multiples of 4, got shape {tuple(x.shape)}")
         yy = torch.linspace(-1, 1, h, device=x.device, dtype=x.dtype).view(1, 1, h, 1).expand(b, 1, h, w)
         xx = torch.linspace(-1, 1, w, device=x.device, dtype=x.dtype).view(1, 1, 1, w).expand(b, 1, h, w)
         e1 = self.enc1(torch.cat([x, yy, xx], 1))
