@@ -141,3 +141,13 @@ def test_explorer_rejects_bad_arguments(kwargs, pattern):
 def test_figure_png_rejects_a_non_figure():
     with pytest.raises(TypeError, match=r"fig: expected a matplotlib Figure, got NoneType.*return fig"):
         course_widgets.figure_png(None)
+
+
+def test_the_first_21_colours_are_far_apart_in_ciede2000():
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    lab = rgb2lab(viz.label_colors(21)[None].astype(np.float64))[0]
+    d = deltaE_ciede2000(lab[:, None], lab[None])
+    np.fill_diagonal(d, np.inf)
+    i, j = np.unravel_index(d.argmin(), d.shape)
+    assert d.min() >= 10, f"colours {i} and {j} are only {d.min():.1f} apart (CIEDE2000)"
