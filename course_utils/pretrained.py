@@ -190,6 +190,12 @@ def _read_state_dict(path: Path, model) -> dict:
     return sd
 
 
+#: Hosts whose download failed in this process, with the reason. A download server that accepts a
+#: connection and never answers costs ``timeout`` seconds once, not once per model (lesson 6 loads
+#: four). The only module state of the package; a new kernel starts with it empty.
+_FAILED_HOSTS: dict[str, str] = {}
+
+
 def _reachable(url: str, timeout: float) -> str | None:
     """None if a TCP connection to ``url``'s host opens within ``timeout`` s, else the reason.
 
@@ -304,8 +310,15 @@ def load(
         if state is None:
             if runtime.flags().offline:
                 reasons.append("COURSE_OFFLINE=1 forbids downloads")
+            elif (host := urlparse(weights.url).hostname) in _FAILED_HOSTS:
+                reasons.append(
+                    f"not tried: {host} failed earlier in this session ({_FAILED_HOSTS[host]}); "
+                    "restart the kernel to try again"
+                )
             else:
                 t0 = time.perf_counter()
+                if verbose:
+                    print(f"Downloading {fname} from {host} (giving up after {timeout:g} s without an answer) ...")
                 why = _reachable(weights.url, timeout)
                 if why is None:
                     try:
@@ -314,7 +327,11 @@ def load(
                     except Exception as exc:
                         why = f"{type(exc).__name__}: {str(exc)[:200]}"
                 if state is None:
-                    reasons.append(f"download failed after {time.perf_counter() - t0:.1f} s: {why}")
+                    seconds = time.perf_counter() - t0
+                    _FAILED_HOSTS[host] = f"{why}, after {seconds:.1f} s"
+                    reasons.append(f"download failed after {seconds:.1f} s: {why}")
+                    if verbose:
+                        print(f"... failed after {seconds:.1f} s; later models from {host} will not wait again.")
 
     if state is not None:
         model.load_state_dict(state)

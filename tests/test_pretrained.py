@@ -19,6 +19,7 @@ def isolated(monkeypatch, tmp_path):
     hub = tmp_path / "hub"
     hub.mkdir()
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(hub))
+    monkeypatch.setattr(pretrained, "_FAILED_HOSTS", {})  # every test starts as a new kernel would
     return hub
 
 
@@ -251,3 +252,28 @@ def test_download_success_path_uses_torchvision_weights_api(monkeypatch):
     assert net.pretrained is True and "downloaded" in net.load_note
     assert calls.get("check_hash") is True and calls.get("weights_only") is True
     assert torch.equal(net.fc.weight, sd["fc.weight"])
+
+
+def test_a_hanging_server_costs_its_timeout_once_per_session(monkeypatch, capsys):
+    calls = []
+
+    def hangs(url, timeout):  # the server accepts the connection, then never answers
+        calls.append(url)
+        time.sleep(0.3)
+        return f"no answer within {timeout:g} s"
+
+    monkeypatch.setattr(pretrained, "_reachable", hangs)
+    t0 = time.perf_counter()
+    first = pretrained.load("resnet18", timeout=0.3)
+    second = pretrained.load("deeplabv3_mobilenet_v3_large", timeout=0.3)
+    third = pretrained.load("resnet18", timeout=0.3)
+    assert time.perf_counter() - t0 < 0.3 * 2 + 5, "only the first model waited"
+    assert not (first.pretrained or second.pretrained or third.pretrained)
+    hosts = {
+        pretrained.urlparse(pretrained.weights_for(n).url).hostname
+        for n in ("resnet18", "deeplabv3_mobilenet_v3_large")
+    }
+    assert len(calls) == len(hosts), "one wait per download host, not per model"
+    assert "failed earlier in this session" in third.load_note and "restart the kernel" in third.load_note
+    out = capsys.readouterr().out
+    assert "giving up after 0.3 s" in out and "will not wait again" in out, "the wait and the fallback are printed"

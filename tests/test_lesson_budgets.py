@@ -1,0 +1,28 @@
+"""Fast-mode time budgets of the lessons, on the times their nbval run recorded (issue 14, item 3).
+
+The lessons themselves never assert a time (a slower laptop must not stop a lesson); the budgets
+live here: at most 60 s per lesson for lessons 1-4 and 6, 90 s for lessons 5 and 7 (they train),
+300 s for all seven together, on two CPU cores, kernel start-up included.
+"""
+
+from pathlib import Path
+
+import pytest
+from lesson_results import lesson_seconds
+
+NOTEBOOKS = sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+BUDGET = {"05": 90.0, "07": 90.0}
+DEFAULT_BUDGET = 60.0
+TOTAL_BUDGET = 300.0
+
+
+@pytest.mark.parametrize("stem", NOTEBOOKS)
+def test_each_lesson_fits_its_budget(stem):
+    budget = BUDGET.get(stem[:2], DEFAULT_BUDGET)
+    seconds = lesson_seconds(stem, "fast")
+    assert seconds <= budget, f"{stem} took {seconds:.0f} s in fast mode, over its {budget:.0f} s budget"
+
+
+def test_all_lessons_together_fit_the_total_budget():
+    total = sum(lesson_seconds(stem, "fast") for stem in NOTEBOOKS)
+    assert total <= TOTAL_BUDGET, f"the seven lessons took {total:.0f} s in fast mode, over {TOTAL_BUDGET:.0f} s"
