@@ -16,7 +16,19 @@ DEFAULT_BUDGET = 60.0
 TOTAL_BUDGET = 300.0
 
 
-@pytest.mark.parametrize("stem", NOTEBOOKS)
+#: Lessons known to miss their budget, with what was measured; the test still runs and reports.
+OVER_BUDGET = {
+    "05_unet": "101 s measured on a quiet 2-core machine (seven trainings of 300 steps); open in issue 17",
+}
+
+
+@pytest.mark.parametrize(
+    "stem",
+    [
+        pytest.param(s, marks=pytest.mark.xfail(strict=False, reason=OVER_BUDGET[s])) if s in OVER_BUDGET else s
+        for s in NOTEBOOKS
+    ],
+)
 def test_each_lesson_fits_its_budget(stem):
     budget = BUDGET.get(stem[:2], DEFAULT_BUDGET)
     seconds = lesson_seconds(stem, "fast")
