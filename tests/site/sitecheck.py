@@ -134,9 +134,12 @@ def notebook_uses_widgets(path: Path) -> bool:
         return False
     nb = json.loads(path.read_text(encoding="utf-8"))
     pattern = re.compile(r"\bipywidgets\b|\binteract(ive)?\s*\(|\bwidgets\.")
-    return any(
-        pattern.search("".join(c.get("source", ""))) for c in nb.get("cells", []) if c.get("cell_type") == "code"
-    )
+
+    def code_only(cell: dict) -> str:  # comments may name ipywidgets without using it
+        lines = "".join(cell.get("source", "")).splitlines()
+        return "\n".join(line.split(" # ")[0] for line in lines if not line.lstrip().startswith("#"))
+
+    return any(pattern.search(code_only(c)) for c in nb.get("cells", []) if c.get("cell_type") == "code")
 
 
 # --------------------------------------------------------------------------------------------
