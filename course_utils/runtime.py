@@ -97,18 +97,25 @@ def get_device(prefer: str = "cuda", verbose: bool = True):
     return torch.device("cpu")
 
 
-def describe(device: str | torch.device | None = None) -> None:
-    """Print one line saying which mode the notebook runs in and on which device (returns nothing)."""
+def describe(device: str | torch.device | None = None, *, fast: bool | None = None) -> None:
+    """Print one line saying which mode the notebook runs in and on which device (returns nothing).
+
+    Args:
+        device: the device the lesson runs on (default: :func:`get_device`).
+        fast: the mode the lesson chose (e.g. from :func:`fast_for`); default: ``COURSE_FAST``.
+    """
     import torch
 
     f = flags()
+    if fast is not None:
+        f = RunFlags(fast=bool(fast), offline=f.offline)
     device = device if device is not None else get_device(verbose=False)
     if getattr(device, "type", str(device)) == "cuda":
         where = f"GPU ({torch.cuda.get_device_name(0)})"
     else:
         where = f"CPU ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
     line = (
-        f"Mode: {f.mode.upper()} (COURSE_FAST={'1' if f.fast else '0'}) | "
+        f"Mode: {f.mode.upper()} (COURSE_FAST={os.environ.get('COURSE_FAST', '').strip() or 'unset'}) | "
         f"downloads: {'forbidden (COURSE_OFFLINE=1)' if f.offline else 'allowed'} | "
         f"device: {where} | torch {torch.__version__}" + (" | Colab" if on_colab() else "")
     )

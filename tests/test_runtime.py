@@ -119,3 +119,12 @@ def test_fast_for_falls_back_to_fast_on_a_cpu_only_when_unset(monkeypatch, capsy
     assert runtime.fast_for(cpu) is False  # forced full mode
     monkeypatch.setenv("COURSE_FAST", "1")
     assert runtime.fast_for(torch.device("cuda")) is True
+
+
+def test_describe_reports_the_mode_the_lesson_chose(monkeypatch, capsys):
+    monkeypatch.delenv("COURSE_FAST", raising=False)
+    fast = runtime.fast_for(torch.device("cpu"), verbose=False)  # no GPU and COURSE_FAST unset: fast
+    runtime.describe(torch.device("cpu"), fast=fast)
+    line = capsys.readouterr().out
+    assert fast is True
+    assert "Mode: FAST (COURSE_FAST=unset)" in line, line
