@@ -14,7 +14,7 @@ export COURSE_FAST
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: book book-online test lint format install install-browser test-unit test-notebooks test-book test-site book-then-site linkcheck-external clean assign grade
+.PHONY: book book-online test test-colab lint format install install-browser test-unit test-notebooks test-book test-site book-then-site linkcheck-external clean assign grade
 
 $(VENV)/.installed: pyproject.toml requirements/constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,7 @@ test:
 	@$(call timed,$(MAKE) --no-print-directory lint,ruff check + ruff format --check)
 	@$(call timed,$(MAKE) --no-print-directory test-notebooks,nbval over notebooks/)
 	@$(call timed,$(MAKE) --no-print-directory -j2 --output-sync=target test-unit book-then-site,unit tests beside book build + site tests)
+	@$(call timed,$(MAKE) --no-print-directory test-colab,Colab-like run of lessons 1 and 7)
 	@echo "All course tests passed."
 
 book-then-site:
@@ -68,7 +69,13 @@ format: install
 # Notebooks run one at a time: two kernels started at once by different processes can race for
 # the same TCP ports (a kernel then waits forever), and a lesson is timed on both cores.
 test-unit: install
-	COURSE_OFFLINE=1 $(PY) -m pytest tests -q -m "not site" --durations=10
+	COURSE_OFFLINE=1 $(PY) -m pytest tests -q -m "not site and not colab" --durations=10
+
+# Lessons 1 and 7 as a Colab user runs them: a fresh venv with Colab's versions
+# (tests/colab/requirements.txt), a stand-in google.colab, the first cell's own pip install from a
+# local clone, an empty working folder. Needs PyPI; about four minutes. Runs alone (it times lessons).
+test-colab: install
+	$(PY) -m pytest tests/colab -q -m colab -s
 
 test-notebooks: install
 	rm -rf _build/.jupyter_cache

@@ -71,7 +71,13 @@ def _closure(names: list[str]) -> set[str]:
 def _link_torch(site: Path) -> list[str]:
     """Symlink torch, torchvision and what they need (but not numpy) into ``site``."""
     linked = []
-    for key in sorted(_closure(["torch", "torchvision"]) - {"numpy", "pillow"}):
+    # the CUDA libraries come through extras of torch's requirements: take every one that is installed
+    cuda = {
+        d.metadata["Name"].lower()
+        for d in metadata.distributions()
+        if d.metadata["Name"].lower().startswith(("nvidia-", "cuda-"))
+    }
+    for key in sorted((_closure(["torch", "torchvision"]) | cuda) - {"numpy", "pillow"}):
         dist = metadata.distribution(key)
         top = {Path(str(f)).parts[0] for f in dist.files or [] if not str(f).startswith("..")}
         base = Path(dist.locate_file(""))
@@ -139,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"environment ready in {timings['environment']:.0f} s; linked: {', '.join(linked)}")
 
         repo = work / "repo"
-        subprocess.run(["git", "clone", "-q", "--branch", "main", str(ROOT), str(repo)], check=True)
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+        subprocess.run(["git", "clone", "-q", str(ROOT), str(repo)], check=True)
+        subprocess.run(["git", "-C", str(repo), "checkout", "-q", "-B", "main", head.stdout.strip()], check=True)
         before = _pip_list(python)
         record = work / "colab-record.txt"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("COURSE_", "VIRTUAL_ENV", "PYTHON"))}
