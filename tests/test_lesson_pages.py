@@ -120,3 +120,20 @@ def test_the_rules_recognise_what_they_forbid():
     assert TIMING_ASSERT.search("assert t_train < 30, f'took {t} seconds'")
     assert TIMING_ASSERT.search("assert train_time < 5")
     assert not TIMING_ASSERT.search("assert out.shape == (1, 512, 13, 13)")
+
+
+@pytest.mark.parametrize("path", _params())
+def test_self_check_questions_come_last(path: Path):
+    headings = [
+        (i, line)
+        for i, cell in enumerate(_cells(path))
+        if cell.get("cell_type") == "markdown"
+        for line in _source(cell).splitlines()
+        if re.match(r"^#{1,3} ", line)
+    ]
+    self_check = [i for i, line in headings if "Self-check" in line]
+    assert self_check, f"{path.name}: no 'Self-check questions' section"
+    later = [line for i, line in headings if i > self_check[-1]]
+    assert not later, f"{path.name}: sections after the self-check questions: {later}"
+    summary = [i for i, line in headings if line.lstrip("# ").startswith("Summary")]
+    assert summary and summary[-1] <= self_check[-1], f"{path.name}: the summary must come before the self-check"
