@@ -24,7 +24,17 @@ import numpy as np
 if TYPE_CHECKING:  # torch is imported lazily, where it is needed
     import torch
 
-__all__ = ["RunFlags", "flags", "seed_everything", "get_device", "on_colab", "describe", "best_of", "fast_for"]
+__all__ = [
+    "RunFlags",
+    "flags",
+    "seed_everything",
+    "get_device",
+    "on_colab",
+    "describe",
+    "amp_dtype_for",
+    "best_of",
+    "fast_for",
+]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -120,6 +130,20 @@ def describe(device: str | torch.device | None = None, *, fast: bool | None = No
         f"device: {where} | torch {torch.__version__}" + (" | Colab" if on_colab() else "")
     )
     print(line)
+
+
+def amp_dtype_for(device: str | torch.device) -> torch.dtype | None:
+    """The autocast dtype for training on ``device``: mixed precision chosen by what the GPU can do.
+
+    ``torch.bfloat16`` on GPUs that support it natively (no gradient scaler needed),
+    ``torch.float16`` on other GPUs (use it with ``torch.amp.GradScaler``; Colab's free T4 has no
+    bfloat16 convolutions), ``None`` (no autocast) on a CPU.
+    """
+    import torch
+
+    if getattr(device, "type", str(device)) != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported(including_emulation=False) else torch.float16
 
 
 def best_of(fn: Callable[[], Any], repeats: int = 3, *, threads: int | None = None, warmup: bool = False) -> float:

@@ -128,3 +128,12 @@ def test_describe_reports_the_mode_the_lesson_chose(monkeypatch, capsys):
     line = capsys.readouterr().out
     assert fast is True
     assert "Mode: FAST (COURSE_FAST=unset)" in line, line
+
+
+def test_amp_dtype_follows_what_the_gpu_can_do(monkeypatch):
+    assert runtime.amp_dtype_for(torch.device("cpu")) is None
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: not including_emulation)
+    assert runtime.amp_dtype_for(torch.device("cuda")) is torch.bfloat16  # native bf16 (A100, H100, ...)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)
+    assert runtime.amp_dtype_for(torch.device("cuda")) is torch.float16  # only emulated (T4): fp16 + scaler
+    assert runtime.amp_dtype_for("cuda") is torch.float16

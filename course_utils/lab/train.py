@@ -22,7 +22,8 @@ What is distributed and how:
   *every* rank save its final weights, so a test can check that they agree.
 
 The model normalises with GroupNorm (no running statistics that could drift apart between
-ranks). On CUDA the forward pass runs under ``torch.autocast`` (float16, with a gradient scaler);
+ranks). On CUDA the forward pass runs under ``torch.autocast``: bfloat16 where the GPU has it
+natively, else float16 with a gradient scaler (:func:`course_utils.runtime.amp_dtype_for`);
 the loss itself is always computed in float32 (see :func:`course_utils.losses.discriminative_loss`).
 """
 
@@ -44,6 +45,7 @@ from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader, DistributedSampler
 
 from ..losses import discriminative_loss
+from ..runtime import amp_dtype_for
 from .multires import check_images
 
 __all__ = ["EmbeddingNet", "build_dataset", "parse_args", "main", "evaluate", "state_hash", "load_checkpoint"]
@@ -197,7 +199,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         "--amp",
         choices=["auto", "on", "off"],
         default="auto",
-        help="float16 autocast for the network on CUDA ('auto' = on for CUDA, off on CPU)",
+        help="mixed precision on CUDA: bfloat16 where native, else float16 ('auto' = on for CUDA, off on CPU)",
     )
     p.add_argument("--num-workers", type=int, default=0, help="DataLoader workers per process")
     p.add_argument("--log-every", type=int, default=10)
@@ -298,16 +300,17 @@ def _train(args, rank: int, world: int, device: torch.device) -> dict:
     net = DDP(model, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else model
     opt = torch.optim.Adam(net.parameters(), lr=args.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.steps)
-    use_amp = device.type == "cuda" and args.amp != "off"
+    amp_dtype = amp_dtype_for(device) if args.amp != "off" else None  # bf16 where native, else fp16
+    use_amp = amp_dtype is not None
     if args.amp == "on" and device.type != "cuda":
         print("--amp on: mixed precision is only used on CUDA; training in float32 on the CPU", file=sys.stderr)
-    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)  # bf16 needs no scaler
 
     if rank == 0:
         print(
             f"training on {device} x {world} process(es) ({'nccl' if device.type == 'cuda' and world > 1 else 'gloo' if world > 1 else 'single process'}), "
             f"global batch {args.batch_size * world}, {args.steps} steps, {sum(p.numel() for p in model.parameters())} parameters, "
-            f"mixed precision {'on' if use_amp else 'off'}",
+            f"mixed precision {str(amp_dtype).replace('torch.', '') if use_amp else 'off'}",
             flush=True,
         )
     history = []
@@ -321,7 +324,7 @@ def _train(args, rank: int, world: int, device: torch.device) -> dict:
             first_batch = hashlib.sha256(labels.numpy().tobytes()).hexdigest()
         images = images.to(device, non_blocking=True)
         labels = labels.to(device, non_blocking=True)
-        with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
+        with torch.autocast(device_type=device.type, dtype=amp_dtype, enabled=use_amp):
             emb = net(images)
         total, var, dist_term, reg = discriminative_loss(emb, labels, delta_v=args.delta_v, delta_d=args.delta_d)
         opt.zero_grad(set_to_none=True)
