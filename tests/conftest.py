@@ -24,3 +24,20 @@ def _torch_global_state_is_restored():
     if after != before:
         torch.set_grad_enabled(before)
         pytest.fail(f"this test left torch.is_grad_enabled() = {after} (it was {before} before the test)")
+
+
+@pytest.fixture
+def weights_hub(monkeypatch, tmp_path):
+    """For ``pretrained.load``: no weights folder, an empty torch hub cache, downloads allowed, no memory
+    of failed hosts (as in a new kernel). Returns the hub folder."""
+    import torch
+
+    from course_utils import pretrained
+
+    monkeypatch.delenv(pretrained.ENV_WEIGHTS_DIR, raising=False)
+    monkeypatch.setenv("COURSE_OFFLINE", "0")
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(hub))
+    monkeypatch.setattr(pretrained, "_FAILED_HOSTS", {})
+    return hub

@@ -85,3 +85,14 @@ def run(setup: list[str], cells: list[dict]) -> str:
         torch.set_grad_enabled(grad)
         torch.set_num_threads(threads)
     return buf.getvalue()
+
+
+def wrong_answer_cases(wrong: dict[str, tuple[str, dict[str, str]]]) -> list[tuple[str, str, str]]:
+    """``{ex_id: (def line, {name: body})}`` -> ``[(ex_id, name, full function source)]`` for parametrize."""
+    import textwrap
+
+    return [
+        (ex, name, head + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n")
+        for ex, (head, bodies) in wrong.items()
+        for name, body in bodies.items()
+    ]

@@ -8,7 +8,6 @@ words), the lesson's solution must pass, and the student version's stub must rep
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from exercise_harness import wrong_answer_cases
 
 from course_utils import assign, exercises, metrics
 
@@ -114,11 +114,7 @@ WRONG = {
         },
     ),
 }
-CASES = [
-    (ex, name, head + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n")
-    for ex, (head, bodies) in WRONG.items()
-    for name, body in bodies.items()
-]
+CASES = wrong_answer_cases(WRONG)
 
 
 @pytest.mark.parametrize("ex_id,name,src", CASES, ids=[f"{e}-{n}" for e, n, _ in CASES])

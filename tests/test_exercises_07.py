@@ -8,11 +8,11 @@ words), the lesson's solution must pass, and the student version's stub must rep
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
 import pytest
 import torch
+from exercise_harness import wrong_answer_cases
 
 from course_utils import assign, exercises, losses
 from course_utils.data import ScatteredSticks
@@ -129,11 +129,7 @@ WRONG = {
         },
     ),
 }
-CASES = [
-    (ex, name, head + textwrap.indent(textwrap.dedent(body).strip("\n"), "    ") + "\n")
-    for ex, (head, bodies) in WRONG.items()
-    for name, body in bodies.items()
-]
+CASES = wrong_answer_cases(WRONG)
 
 
 @pytest.mark.parametrize("ex_id,name,src", CASES, ids=[f"{e}-{n}" for e, n, _ in CASES])

@@ -12,15 +12,9 @@ from course_utils import pretrained
 
 
 @pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    """No weights folder, an empty torch hub cache, downloads allowed unless a test says otherwise."""
-    monkeypatch.delenv(pretrained.ENV_WEIGHTS_DIR, raising=False)
-    monkeypatch.setenv("COURSE_OFFLINE", "0")
-    hub = tmp_path / "hub"
-    hub.mkdir()
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(hub))
-    monkeypatch.setattr(pretrained, "_FAILED_HOSTS", {})  # every test starts as a new kernel would
-    return hub
+def isolated(weights_hub):
+    """Every test starts without a weights folder, with an empty hub cache (tests/conftest.py)."""
+    return weights_hub
 
 
 def _random_state_dict(name: str, seed: int) -> dict:

@@ -22,14 +22,8 @@ NAME = "resnet18"
 
 
 @pytest.fixture
-def hub(monkeypatch, tmp_path):
-    monkeypatch.delenv(pretrained.ENV_WEIGHTS_DIR, raising=False)
-    monkeypatch.setenv("COURSE_OFFLINE", "0")
-    folder = tmp_path / "hub"
-    folder.mkdir()
-    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(folder))
-    monkeypatch.setattr(pretrained, "_FAILED_HOSTS", {})
-    return folder
+def hub(weights_hub):
+    return weights_hub
 
 
 @pytest.fixture
