@@ -2,15 +2,32 @@
 
 Real photos, online only: torchvision downloads and checksums the files. Offline, the loader
 refuses with a clear message and the lessons use :class:`course_utils.data.ShapesDataset`.
+
+The download is torchvision's own (``download_url`` with the MD5 sums of
+``OxfordIIITPet._RESOURCES``, then ``extract_archive``), with two additions: every socket operation
+gives up after ``timeout`` seconds (urllib alone waits forever for a server that never answers),
+and the archives are fetched and extracted in a hidden staging folder whose ``images/`` and
+``annotations/`` are moved into ``root/oxford-iiit-pet`` only when both archives passed their
+checks. A failed or interrupted download removes the staging folder, so it never leaves a
+half-extracted dataset that the next call would take for a complete one.
 """
 
 from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import urllib.error
+from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .._validate import describe_value
+from .._validate import check_float, describe_value
 from ._base import check_size
 
 __all__ = ["PET_CLASSES", "PET_IGNORE_INDEX", "trimap_to_labels", "oxford_pet_segmentation", "pet_tensors"]
@@ -18,6 +35,9 @@ __all__ = ["PET_CLASSES", "PET_IGNORE_INDEX", "trimap_to_labels", "oxford_pet_se
 #: Classes of the Oxford-IIIT Pet trimaps; the trimap's border band becomes PET_IGNORE_INDEX.
 PET_CLASSES: tuple[str, ...] = ("background", "pet")
 PET_IGNORE_INDEX = 255
+
+#: The folder under ``root`` that torchvision's ``OxfordIIITPet`` reads.
+_PET_FOLDER = "oxford-iiit-pet"
 
 
 def trimap_to_labels(trimap) -> np.ndarray:
@@ -61,21 +81,149 @@ class _PetSegmentation(Dataset):
         return (torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1))), torch.from_numpy(trimap_to_labels(tri)))
 
 
-def oxford_pet_segmentation(root: str = "data", split: str = "trainval", size=128, download: bool = True):
+def _pet_present(base: Path) -> bool:
+    """Whether ``base`` holds what torchvision's ``OxfordIIITPet`` takes for a downloaded dataset."""
+    return (base / "images").is_dir() and (base / "annotations").is_dir()
+
+
+def _reachable(url: str, timeout: float) -> str | None:
+    """None if a TCP connection to ``url``'s host opens within ``timeout`` s, else the reason.
+
+    The same probe as ``course_utils.pretrained`` makes: in a daemon thread joined with a timeout,
+    because name resolution ignores socket timeouts.
+    """
+    parts = urlparse(url)
+    host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+    result: dict[str, str | None] = {}
+
+    def probe() -> None:
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                result["error"] = None
+        except Exception as exc:  # DNS failure, refused, unreachable, timed out
+            result["error"] = f"{type(exc).__name__}: {exc}"
+
+    t = threading.Thread(target=probe, name="course-pet-probe", daemon=True)
+    t.start()
+    t.join(timeout)
+    if "error" not in result:
+        return f"no answer from {host} within {timeout:g} s"
+    return result["error"] and f"cannot reach {host} ({result['error']})"
+
+
+def _why_failed(exc: BaseException, archive: Path, md5: str, timeout: float) -> str:
+    """What went wrong while downloading one archive, in words, shortest first (lesson 5 prints 300 characters)."""
+    if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, BaseException):
+        exc = exc.reason
+    if isinstance(exc, TimeoutError):  # socket.timeout is TimeoutError
+        return f"no answer from the server within {timeout:g} s"
+    if isinstance(exc, urllib.error.HTTPError):
+        return f"the server answered HTTP {exc.code} ({exc.reason})"
+    if isinstance(exc, urllib.error.URLError):
+        return f"cannot reach the server ({exc.reason})"
+    if isinstance(exc, RuntimeError) and "corrupted" in str(exc) and archive.is_file():
+        from torchvision.datasets.utils import calculate_md5
+
+        return (
+            f"it failed its MD5 check, a corrupt or incomplete download (received {archive.stat().st_size} "
+            f"bytes with MD5 {calculate_md5(archive)}, expected {md5})"
+        )
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _download_pet(root: Path, timeout: float) -> None:
+    """Download, MD5-check and extract Pet's two archives, then move them into ``root/oxford-iiit-pet``.
+
+    Each archive goes through torchvision's ``download_url`` (with its MD5 check) and
+    ``extract_archive``, the two steps of ``download_and_extract_archive``, in a staging folder
+    ``root/.oxford-iiit-pet-download-*``; ``images/`` and ``annotations/`` are moved into place
+    only after both succeeded (``annotations/`` last). The staging folder and the archives in it
+    are removed in every case, on success, error or interrupt.
+    """
+    from torchvision.datasets import OxfordIIITPet
+    from torchvision.datasets.utils import download_url, extract_archive
+
+    base = root / _PET_FOLDER
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{_PET_FOLDER}-download-", dir=root))
+    try:
+        for url, md5 in OxfordIIITPet._RESOURCES:
+            name = os.path.basename(url)  # torchvision's file name for it
+            why, cause = _reachable(url, timeout), None
+            if why is None:
+                old = socket.getdefaulttimeout()
+                socket.setdefaulttimeout(timeout)  # urllib's connect and every read; not the whole transfer
+                try:  # what download_and_extract_archive does, in two steps to tell them apart
+                    download_url(url, str(staging), name, md5)
+                except Exception as exc:
+                    why, cause = _why_failed(exc, staging / name, md5, timeout), exc
+                finally:
+                    socket.setdefaulttimeout(old)
+            if why is None:
+                try:
+                    extract_archive(str(staging / name), str(staging), remove_finished=True)
+                except Exception as exc:
+                    why = f"it passed its MD5 check but could not be extracted ({type(exc).__name__}: {exc})"
+                    cause = exc
+            if why is not None:
+                raise RuntimeError(
+                    f"oxford_pet_segmentation: the download of {name} failed: {why}. Nothing of it was kept "
+                    f"(in {str(root)!r}), so the next call starts afresh; run it again later, or use "
+                    f"ShapesDataset, which needs no download. URL: {url}"
+                ) from cause
+        expected = ["images", "annotations/trimaps", "annotations/trainval.txt", "annotations/test.txt"]
+        missing = [p for p in expected if not (staging / p).exists()]
+        if missing:
+            raise RuntimeError(
+                f"oxford_pet_segmentation: the downloaded archives passed their MD5 checks but hold no "
+                f"{', '.join(missing)}; nothing of them was kept (in {str(root)!r})."
+            )
+        base.mkdir(exist_ok=True)
+        for sub in ("images", "annotations"):
+            if (base / sub).exists():  # left by an earlier, incomplete download (only one of the two)
+                shutil.rmtree(base / sub)
+            os.replace(staging / sub, base / sub)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def oxford_pet_segmentation(
+    root: str | os.PathLike = "data",
+    split: str = "trainval",
+    size=128,
+    download: bool = True,
+    timeout: float = 30.0,
+):
     """The Oxford-IIIT Pet dataset (pet / background / ignored border) via torchvision; online only.
 
-    Downloads about 800 MB into ``root`` the first time (``download=True``). Refuses with a
-    ``RuntimeError`` when ``COURSE_OFFLINE=1`` forbids downloads; :class:`ShapesDataset` needs
-    none. Items are ``(image (3, H, W) float32 in [0, 1], mask (H, W) int64)`` with mask values
-    0 (background), 1 (pet) and :data:`PET_IGNORE_INDEX` (border band).
+    Args:
+        root: folder of the dataset; the files are in ``root/oxford-iiit-pet``.
+        split: ``"trainval"`` or ``"test"``.
+        size: output size, an int (square) or ``(H, W)``, each >= 16.
+        download: download the dataset (about 800 MB, once) if ``root`` does not hold it yet.
+        timeout: seconds (0.1 to 600) the download waits for the server: to connect, and for
+            each read, not for the whole transfer. A server that never answers costs about this long.
+
+    Returns:
+        A dataset of ``(image (3, H, W) float32 in [0, 1], mask (H, W) int64)`` items with mask
+        values 0 (background), 1 (pet) and :data:`PET_IGNORE_INDEX` (border band).
+
+    Raises:
+        RuntimeError: ``COURSE_OFFLINE=1`` forbids the download (nothing is contacted or written;
+            :class:`ShapesDataset` needs no download), or the download failed: the message names
+            the archive and what went wrong (no answer in time, HTTP error, failed MD5 check), and
+            nothing of it is kept, or the dataset is missing and ``download=False``.
     """
     from .. import runtime
 
+    if not isinstance(root, (str, os.PathLike)):
+        raise TypeError(f"root: expected a folder path (str or os.PathLike), got {describe_value(root)}")
     if split not in ("trainval", "test"):
         raise ValueError(f"split: expected 'trainval' or 'test', got {split!r}")
     hw = check_size(size)
     if not isinstance(download, bool):
         raise TypeError(f"download: expected True or False, got {describe_value(download)}")
+    timeout = check_float(timeout, "timeout", min_value=0.1, max_value=600.0)
     if download and runtime.flags().offline:
         raise RuntimeError(
             "oxford_pet_segmentation: COURSE_OFFLINE=1 forbids downloads, and the Oxford-IIIT Pet "
@@ -85,7 +233,10 @@ def oxford_pet_segmentation(root: str = "data", split: str = "trainval", size=12
         )
     from torchvision.datasets import OxfordIIITPet
 
-    base = OxfordIIITPet(root, split=split, target_types="segmentation", download=download)
+    root_path = Path(root).expanduser()
+    if download and not _pet_present(root_path / _PET_FOLDER):
+        _download_pet(root_path, timeout)
+    base = OxfordIIITPet(root, split=split, target_types="segmentation", download=False)
     return _PetSegmentation(base, hw)
 
 
