@@ -39,7 +39,17 @@ from urllib.parse import urlparse
 
 from ._validate import check_float, check_int, describe_value
 
-__all__ = ["SUPPORTED", "WeightsFileError", "load", "weights_for", "weights_filename", "ENV_WEIGHTS_DIR"]
+__all__ = [
+    "SUPPORTED",
+    "WeightsFileError",
+    "load",
+    "availability",
+    "weights_notice",
+    "NOTICE_METADATA_KEY",
+    "weights_for",
+    "weights_filename",
+    "ENV_WEIGHTS_DIR",
+]
 
 #: Environment variable naming a folder of pre-downloaded weight files.
 ENV_WEIGHTS_DIR = "COURSE_WEIGHTS_DIR"
@@ -235,6 +245,122 @@ def _banner(lines: list[str]) -> str:
     return "\n".join([bar, *lines, bar])
 
 
+def _locate(name: str) -> tuple[str | None, Path | None, list[str]]:
+    """Where :func:`load` would take ``name``'s weights from, in its order, without reading any file.
+
+    Returns ``(where, path, reasons)``: ``where`` is ``"COURSE_WEIGHTS_DIR"`` or ``"torchvision cache"``
+    (``path`` is then the file), ``"download"`` (allowed, not yet tried) or ``None`` (no way to get
+    them: the model runs with random weights); ``reasons`` says why each earlier place had none.
+    """
+    import torch
+
+    from . import runtime
+
+    fname = weights_filename(name)
+    reasons: list[str] = []
+    env_dir = os.environ.get(ENV_WEIGHTS_DIR, "").strip()
+    if env_dir:
+        d = Path(env_dir).expanduser()
+        if not d.is_dir():
+            reasons.append(f"{ENV_WEIGHTS_DIR}={env_dir!r} is not a folder")
+        elif not (d / fname).is_file():
+            reasons.append(f"{ENV_WEIGHTS_DIR}={env_dir!r} has no file {fname}")
+        else:
+            return ENV_WEIGHTS_DIR, d / fname, reasons
+    else:
+        reasons.append(f"{ENV_WEIGHTS_DIR} is not set")
+    cached = Path(torch.hub.get_dir()) / "checkpoints" / fname
+    if cached.is_file():
+        return "torchvision cache", cached, reasons
+    reasons.append(f"no {fname} in the torchvision cache ({cached.parent})")
+    host = urlparse(weights_for(name).url).hostname
+    if runtime.flags().offline:
+        reasons.append("COURSE_OFFLINE=1 forbids downloads")
+    elif host in _FAILED_HOSTS:
+        reasons.append(
+            f"not tried: {host} failed earlier in this session ({_FAILED_HOSTS[host]}); restart the kernel to try again"
+        )
+    else:
+        return "download", None, reasons
+    return None, None, reasons
+
+
+def _consequences(name: str, why: str, asked: bool = True) -> list[tuple[str, str]]:
+    """The labelled sentences of the no-weights banner: why, what the reader sees and misses, the fix."""
+    spec, weights = SUPPORTED[name], weights_for(name)
+    lines = [("Why", why), ("What you will see", spec.sees), ("What you will NOT see", spec.misses)]
+    if asked:
+        lines.append(
+            (
+                "To get the real weights",
+                f"run with network access (COURSE_OFFLINE unset), or download {weights.url} and set "
+                f"{ENV_WEIGHTS_DIR} to the folder that holds {weights_filename(name)}",
+            )
+        )
+    return lines
+
+
+def availability(name: str) -> str | None:
+    """Where :func:`load` would take the pretrained weights of ``name`` from, decided without loading them.
+
+    Looks where :func:`load` looks, in the same order, but reads and downloads nothing: a file in
+    ``COURSE_WEIGHTS_DIR``, the torchvision cache, then whether a download is allowed.
+
+    Args:
+        name: one of :data:`SUPPORTED`.
+
+    Returns:
+        ``"COURSE_WEIGHTS_DIR"`` or ``"torchvision cache"`` (a local file; not checked for
+        corruption), ``"download"`` (not cached, downloads allowed: :func:`load` will try), or
+        ``None``: no way to get them, so :func:`load` will return random weights.
+    """
+    return _locate(_check_name(name))[0]
+
+
+#: Key, in the notebook output of :func:`weights_notice`, of ``{model name: availability(name)}``;
+#: the book's ``_ext/provenance.py`` collects it from every executed lesson.
+NOTICE_METADATA_KEY = "course_weights"
+
+
+def weights_notice(*names: str) -> None:
+    """Show, at the top of a lesson, which of its pretrained models will run with random weights.
+
+    Displays one output (nothing to see when every model has its weights): an HTML warning
+    admonition naming each model without weights, why, and what the reader will and will not see
+    (the sentences of :func:`load`'s banner). The output's metadata records
+    ``{name: availability(name)}`` under :data:`NOTICE_METADATA_KEY` for the website's build table.
+
+    Args:
+        names: the models the lesson loads with :func:`load` (each one of :data:`SUPPORTED`).
+    """
+    import html
+
+    from IPython.display import display
+
+    if not names:
+        raise ValueError("names: expected at least one model name, got none")
+    found = {name: _locate(_check_name(name)) for name in names}
+    missing = [name for name, (where, _, _) in found.items() if where is None]
+    bundle = {"text/markdown": ""}  # renders as nothing, in Jupyter and on the website
+    if missing:
+        verb = "runs" if len(missing) == 1 else "run"
+        html_parts = [
+            f'<p class="admonition-title">No pretrained weights: {", ".join(missing)} {verb} with random weights</p>'
+        ]
+        plain = []
+        for name in missing:
+            said = [f"{name} is randomly initialised, not {weights_for(name)}."]
+            said += [f"{label}: {text}." for label, text in _consequences(name, "; ".join(found[name][2]))]
+            html_parts.append(
+                f"<p><strong>{said[0]}</strong></p><ul>{''.join(f'<li>{html.escape(t)}</li>' for t in said[1:])}</ul>"
+            )
+            plain += said
+        html_parts = ['<div class="admonition warning course-weights-notice">', *html_parts, "</div>"]
+        bundle = {"text/html": "\n".join(html_parts), "text/plain": _banner(plain)}
+    record = {name: where for name, (where, _, _) in found.items()}
+    display(bundle, raw=True, metadata={NOTICE_METADATA_KEY: record})
+
+
 def load(
     name: str,
     pretrained: bool = True,
@@ -262,10 +388,6 @@ def load(
     Raises:
         WeightsFileError: a weights file was found but is corrupt or does not fit the model.
     """
-    import torch
-
-    from . import runtime
-
     name = _check_name(name)
     if not isinstance(pretrained, bool):
         raise TypeError(f"pretrained: expected a bool, got {describe_value(pretrained)}")
@@ -278,60 +400,38 @@ def load(
     state, source, reasons = None, "", []
 
     if pretrained:
-        env_dir = os.environ.get(ENV_WEIGHTS_DIR, "").strip()
-        if env_dir:
-            d = Path(env_dir).expanduser()
-            if not d.is_dir():
-                reasons.append(f"{ENV_WEIGHTS_DIR}={env_dir!r} is not a folder")
-            elif not (d / fname).is_file():
-                reasons.append(f"{ENV_WEIGHTS_DIR}={env_dir!r} has no file {fname}")
-            else:
-                path = d / fname
-                state = _read_state_dict(path, model)
-                ok = _sha256_prefix_ok(path)
-                check = {
-                    True: "SHA-256 matches torchvision's",
-                    False: "SHA-256 differs from torchvision's "
-                    "published file (keys and shapes fit, so it was loaded anyway)",
-                    None: "no checksum in name",
-                }[ok]
-                source = f"local file {path} ({check})"
-        else:
-            reasons.append(f"{ENV_WEIGHTS_DIR} is not set")
-
-        if state is None:
-            cached = Path(torch.hub.get_dir()) / "checkpoints" / fname
-            if cached.is_file():
-                state = _read_state_dict(cached, model)
-                source = f"torchvision cache {cached}"
-            else:
-                reasons.append(f"no {fname} in the torchvision cache ({cached.parent})")
-
-        if state is None:
-            if runtime.flags().offline:
-                reasons.append("COURSE_OFFLINE=1 forbids downloads")
-            elif (host := urlparse(weights.url).hostname) in _FAILED_HOSTS:
-                reasons.append(
-                    f"not tried: {host} failed earlier in this session ({_FAILED_HOSTS[host]}); "
-                    "restart the kernel to try again"
-                )
-            else:
-                t0 = time.perf_counter()
+        where, path, reasons = _locate(name)
+        if where == "COURSE_WEIGHTS_DIR":
+            state = _read_state_dict(path, model)
+            ok = _sha256_prefix_ok(path)
+            check = {
+                True: "SHA-256 matches torchvision's",
+                False: "SHA-256 differs from torchvision's "
+                "published file (keys and shapes fit, so it was loaded anyway)",
+                None: "no checksum in name",
+            }[ok]
+            source = f"local file {path} ({check})"
+        elif where == "torchvision cache":
+            state = _read_state_dict(path, model)
+            source = f"torchvision cache {path}"
+        elif where == "download":
+            host = urlparse(weights.url).hostname
+            t0 = time.perf_counter()
+            if verbose:
+                print(f"Downloading {fname} from {host} (giving up after {timeout:g} s without an answer) ...")
+            why = _reachable(weights.url, timeout)
+            if why is None:
+                try:
+                    state = _download(weights, timeout, progress=verbose)
+                    source = f"downloaded from {weights.url} (checksum verified) into the torchvision cache"
+                except Exception as exc:
+                    why = f"{type(exc).__name__}: {str(exc)[:200]}"
+            if state is None:
+                seconds = time.perf_counter() - t0
+                _FAILED_HOSTS[host] = f"{why}, after {seconds:.1f} s"
+                reasons.append(f"download failed after {seconds:.1f} s: {why}")
                 if verbose:
-                    print(f"Downloading {fname} from {host} (giving up after {timeout:g} s without an answer) ...")
-                why = _reachable(weights.url, timeout)
-                if why is None:
-                    try:
-                        state = _download(weights, timeout, progress=verbose)
-                        source = f"downloaded from {weights.url} (checksum verified) into the torchvision cache"
-                    except Exception as exc:
-                        why = f"{type(exc).__name__}: {str(exc)[:200]}"
-                if state is None:
-                    seconds = time.perf_counter() - t0
-                    _FAILED_HOSTS[host] = f"{why}, after {seconds:.1f} s"
-                    reasons.append(f"download failed after {seconds:.1f} s: {why}")
-                    if verbose:
-                        print(f"... failed after {seconds:.1f} s; later models from {host} will not wait again.")
+                    print(f"... failed after {seconds:.1f} s; later models from {host} will not wait again.")
 
     if state is not None:
         model.load_state_dict(state)
@@ -341,21 +441,10 @@ def load(
             print(f"Loaded {model.load_note}.")
     else:
         model.pretrained = False
-        spec = SUPPORTED[name]
         why = "pretrained=False was requested" if not pretrained else "; ".join(reasons)
         model.load_note = f"{name}: RANDOM weights (seed {seed}) -- {why}"
         if verbose:
-            lines = [
-                f"NO PRETRAINED WEIGHTS: {name} is RANDOMLY INITIALISED (seed {seed}), not {weights}.",
-                f"Why: {why}.",
-                f"What you will see: {spec.sees}.",
-                f"What you will NOT see: {spec.misses}.",
-            ]
-            if pretrained:
-                lines.append(
-                    f"To get the real weights: run with network access (COURSE_OFFLINE unset), or download "
-                    f"{weights.url} and set {ENV_WEIGHTS_DIR} to the folder that holds {fname}."
-                )
-            print(_banner(lines))
+            headline = f"NO PRETRAINED WEIGHTS: {name} is RANDOMLY INITIALISED (seed {seed}), not {weights}."
+            print(_banner([headline, *(f"{label}: {text}." for label, text in _consequences(name, why, pretrained))]))
     model.weights = weights
     return model.eval().to("cpu")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import socket
 import time
 
@@ -271,3 +272,96 @@ def test_a_hanging_server_costs_its_timeout_once_per_session(monkeypatch, capsys
     assert "failed earlier in this session" in third.load_note and "restart the kernel" in third.load_note
     out = capsys.readouterr().out
     assert "giving up after 0.3 s" in out and "will not wait again" in out, "the wait and the fallback are printed"
+
+
+# --- availability() and weights_notice(): what a lesson says up front (issue 14, item 6) ---------
+
+
+def _save_weights(folder, name: str = "resnet18") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save(_random_state_dict(name, seed=2), folder / pretrained.weights_filename(name))
+
+
+def test_availability_follows_loads_order_without_loading(monkeypatch, tmp_path, isolated):
+    def no_network(*a, **k):
+        raise AssertionError("availability() must not touch the network")
+
+    monkeypatch.setattr(pretrained, "_reachable", no_network)
+    monkeypatch.setattr(pretrained, "_download", no_network)
+    assert pretrained.availability("resnet18") == "download"  # allowed, not yet tried
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    assert pretrained.availability("resnet18") is None
+    assert pretrained.load("resnet18", verbose=False).pretrained is False
+    _save_weights(isolated / "checkpoints")
+    assert pretrained.availability("resnet18") == "torchvision cache"
+    assert pretrained.load("resnet18", verbose=False).pretrained is True
+    _save_weights(tmp_path / "weights")
+    monkeypatch.setenv(pretrained.ENV_WEIGHTS_DIR, str(tmp_path / "weights"))
+    assert pretrained.availability("resnet18") == pretrained.ENV_WEIGHTS_DIR
+    assert "local file" in pretrained.load("resnet18", verbose=False).load_note
+    assert pretrained.availability("deeplabv3_resnet50") is None  # other models: no file anywhere
+
+
+def test_availability_remembers_a_host_that_failed_in_this_session(monkeypatch):
+    host = pretrained.urlparse(pretrained.weights_for("resnet18").url).hostname
+    monkeypatch.setitem(pretrained._FAILED_HOSTS, host, "no answer within 1 s")
+    assert pretrained.availability("resnet18") is None
+
+
+@pytest.mark.parametrize("name", ["resnet19", 18, None])
+def test_availability_rejects_unknown_names(name):
+    with pytest.raises(ValueError, match="name: expected one of"):
+        pretrained.availability(name)
+
+
+def _shown(monkeypatch, *names) -> tuple[dict, dict]:
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.append((objs, kw)))
+    pretrained.weights_notice(*names)
+    assert len(shown) == 1, "one output"
+    (bundle,), kw = shown[0]
+    assert kw.get("raw") is True
+    return bundle, kw["metadata"]
+
+
+def test_weights_notice_names_the_random_models_with_the_banners_sentences(monkeypatch, isolated, capsys):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    _save_weights(isolated / "checkpoints", "deeplabv3_resnet50")
+    bundle, meta = _shown(monkeypatch, "deeplabv3_mobilenet_v3_large", "deeplabv3_resnet50", "fcn_resnet50")
+    assert meta == {
+        pretrained.NOTICE_METADATA_KEY: {
+            "deeplabv3_mobilenet_v3_large": None,
+            "deeplabv3_resnet50": "torchvision cache",
+            "fcn_resnet50": None,
+        }
+    }
+    page = bundle["text/html"]
+    assert page.startswith('<div class="admonition warning course-weights-notice">')
+    title = page.split('<p class="admonition-title">')[1].split("</p>")[0]
+    assert title == "No pretrained weights: deeplabv3_mobilenet_v3_large, fcn_resnet50 run with random weights"
+    assert "deeplabv3_resnet50" not in page  # it has its weights
+    # the same sentences as load()'s banner, not a second wording
+    pretrained.load("fcn_resnet50")
+    banner = capsys.readouterr().out
+    for line in banner.splitlines()[2:-1]:  # Why / What you will see / will NOT see / To get the real weights
+        assert line in bundle["text/plain"], line
+        assert html.escape(line.split(": ", 1)[1]) in page, line
+    assert "What you will NOT see: " + pretrained.SUPPORTED["fcn_resnet50"].misses in bundle["text/plain"]
+    assert "COURSE_OFFLINE=1 forbids downloads" in page
+
+
+def test_weights_notice_shows_nothing_when_every_model_has_weights(monkeypatch, isolated):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    _save_weights(isolated / "checkpoints")
+    bundle, meta = _shown(monkeypatch, "resnet18")
+    assert bundle == {"text/markdown": ""}
+    assert meta == {pretrained.NOTICE_METADATA_KEY: {"resnet18": "torchvision cache"}}
+
+
+def test_weights_notice_needs_known_model_names(monkeypatch):
+    with pytest.raises(ValueError, match="at least one model"):
+        pretrained.weights_notice()
+    with pytest.raises(ValueError, match="name: expected one of"):
+        pretrained.weights_notice("resnet18", "resnet19")
