@@ -11,9 +11,10 @@ Usage in a lesson (a cell tagged ``check``)::
   expected and what was given (shape, dtype, values off by how much).
 
 Helpers that make a check strong enough to grade: :func:`returns` (a wrong return type, in words),
-:func:`unchanged` with :func:`snapshot` (an input modified in place) and :func:`called_fresh` (the
-student's function called on fresh arguments of other shapes and values, compared with a reference
-computed on copies *before* the call, inputs checked unmodified after it).
+:func:`unchanged` with :func:`snapshot` (an input modified in place), :func:`call` (an error raised
+by the student's function, reported in words instead of a traceback inside the check) and
+:func:`called_fresh` (the student's function called on fresh arguments of other shapes and values,
+compared with a reference computed on copies *before* the call, inputs checked unmodified after it).
 
 The grader (``course_utils.grading``) sets :data:`GRADING`: :func:`run` then lets
 ``NotImplementedError`` propagate so that a stub is recorded as "not attempted".
@@ -38,6 +39,7 @@ __all__ = [
     "returns",
     "snapshot",
     "unchanged",
+    "call",
     "called_fresh",
     "GRADING",
 ]
@@ -147,6 +149,8 @@ _TYPE_NAMES = {
     list: "a list",
     dict: "a dict",
     type(None): "None",
+    np.integer: "a NumPy integer",
+    np.floating: "a NumPy float",
 }
 
 
@@ -196,15 +200,26 @@ def unchanged(before: Any, after: Any, what: str = "the input") -> None:
     """Fail if ``after`` differs from ``before``, a copy taken (with :func:`snapshot`) before the call.
 
     Args:
-        before: the copy made before calling the student's function.
+        before: the copy made before calling the student's function (a list or tuple of arrays, such
+            as a list of feature maps, is compared item by item).
         after: the same argument after the call.
         what: how the message names the argument.
 
     Raises:
-        CheckFailed: the argument was modified in place (array entries, shape or value changed).
+        CheckFailed: the argument was modified in place (array entries, shape or value changed, or
+            items of a list of arrays replaced, added or removed).
     """
     advice = "work on a copy (x.clone() or x.copy()) or build a new result instead of modifying the argument"
-    if isinstance(before, np.ndarray) or hasattr(before, "detach"):
+    if isinstance(before, (list, tuple)) and any(_is_array(b) for b in before):  # e.g. a list of feature maps
+        if not isinstance(after, (list, tuple)) or len(after) != len(before):
+            n = len(after) if isinstance(after, (list, tuple)) else _type_name(type(after))
+            raise CheckFailed(f"{what} was modified in place (it had {len(before)} items, now {n}); {advice}")
+        for i, (b, a) in enumerate(zip(before, after)):
+            if _is_array(b) and not _is_array(a):
+                raise CheckFailed(f"item {i} of {what} was replaced by {_type_name(type(a))}; {advice}")
+            unchanged(b, a, f"item {i} of {what}")
+        return
+    if _is_array(before):
         b, a = _np(before), _np(after)
         if b.shape != a.shape:
             raise CheckFailed(f"{what} was modified: its shape changed from {b.shape} to {a.shape}; {advice}")
@@ -217,10 +232,48 @@ def unchanged(before: Any, after: Any, what: str = "the input") -> None:
         raise CheckFailed(f"{what} was modified in place (it was {before!r}, now {after!r}); {advice}")
 
 
+def _is_array(x: Any) -> bool:
+    return isinstance(x, np.ndarray) or hasattr(x, "detach")
+
+
+def call(fn: Callable[..., Any], *args: Any, what: str = "your function") -> Any:
+    """Call the student's ``fn(*args)`` and return its result; an error it raises is reported in words.
+
+    Use it for every call of the student's function inside a check, so that a crash (an index out of
+    range, a tuple multiplied by a tuple, a ``KeyError`` of a hard-coded table) reads as a failed check
+    naming the arguments, not as a traceback into the check's own code.
+
+    Args:
+        fn: the student's function.
+        *args: the arguments to call it with.
+        what: how the message names the call, e.g. ``"rf_size([3, 3], [1, 1], [1, 1])"``.
+
+    Returns:
+        Whatever ``fn(*args)`` returned.
+
+    Raises:
+        CheckFailed: ``fn`` is not callable, or it raised an exception (the message names it and the
+            arguments).
+        NotImplementedError: ``fn`` is still the stub (so that :func:`run` reports "not yet implemented").
+    """
+    if not callable(fn):
+        raise CheckFailed(f"{what}: expected a function, got {_type_name(type(fn))}")
+    try:
+        return fn(*args)
+    except (NotImplementedError, CheckFailed):
+        raise
+    except Exception as exc:  # the student's error, reported in words
+        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise CheckFailed(f"{what}: your function raised {error} (called with {_describe(args)})") from None
+
+
 def _describe(args: Sequence[Any]) -> str:
     parts = []
     for a in args:
         s = getattr(a, "shape", None)
+        if s is None and isinstance(a, (list, tuple)) and a and all(_is_array(b) for b in a):
+            parts.append(f"a {type(a).__name__} of shapes {', '.join(str(tuple(b.shape)) for b in a)}")
+            continue
         parts.append(f"shape {tuple(s)}" if s is not None else repr(a) if len(repr(a)) <= 30 else type(a).__name__)
     return ", ".join(parts)
 

@@ -96,3 +96,76 @@ def wrong_answer_cases(wrong: dict[str, tuple[str, dict[str, str]]]) -> list[tup
         for ex, (head, bodies) in wrong.items()
         for name, body in bodies.items()
     ]
+
+
+def function_source(nb: dict, name: str) -> str:
+    """Source of the lesson's top-level ``def name`` (or ``class name``), cut out of its code cell.
+
+    For tests that run an exercise's checks in a namespace of stand-ins instead of the whole lesson:
+    the checks' helpers (``resnet18_grid``, ``valid_tap_fraction``, ...) come from the lesson itself.
+    """
+    import ast
+
+    found = []
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        src = _src(cell)
+        try:
+            tree = ast.parse(src)
+        except SyntaxError:  # IPython magics
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
+                found.append(ast.get_source_segment(src, node))
+    if len(found) != 1:
+        raise LookupError(f"{name!r}: expected one top-level definition, found {len(found)}")
+    return found[0]
+
+
+def run_in(ns: dict, cells: list[dict]) -> str:
+    """Execute the cells in the namespace ``ns`` (stand-ins for the lesson's globals); return what they printed."""
+    import torch
+
+    buf = io.StringIO()
+    grad, threads = torch.is_grad_enabled(), torch.get_num_threads()
+    try:
+        with contextlib.redirect_stdout(buf):
+            for cell in cells:
+                exec(compile(_src(cell), "<cell>", "exec"), ns)  # noqa: S102 (the lesson's own cells)
+    finally:
+        torch.set_grad_enabled(grad)
+        torch.set_num_threads(threads)
+    return buf.getvalue()
+
+
+def graded_cells(source: dict, ex_id: str, answer: str | None) -> list[dict]:
+    """Like :func:`submission`, for an exercise that may have public checks only (no hidden-check cell)."""
+    student = assign.student_version(source)
+    cells = [copy.deepcopy(c) for c in student["cells"] if c["cell_type"] == "code" and _ex_id(c) == ex_id]
+    solutions = [c for c in cells if "exercise" in _tags(c) or "solution" in _tags(c)]
+    if len(solutions) != 1:
+        raise LookupError(f"exercise {ex_id}: expected one solution cell, found {len(solutions)}")
+    if answer is not None:
+        solutions[0]["source"] = answer
+    hidden = [copy.deepcopy(c) for c in source["cells"] if "hidden-check" in _tags(c) and _ex_id(c) == ex_id]
+    if not hidden and not any("check" in _tags(c) for c in cells):
+        raise LookupError(f"exercise {ex_id}: no check cell")
+    return cells + hidden
+
+
+def solution_source(source: dict, ex_id: str) -> str:
+    """The lesson's own solution of the exercise (the code cell tagged ``solution``)."""
+    found = [
+        _src(c) for c in source["cells"] if c["cell_type"] == "code" and "solution" in _tags(c) and _ex_id(c) == ex_id
+    ]
+    if len(found) != 1:
+        raise LookupError(f"exercise {ex_id}: expected one solution cell, found {len(found)}")
+    return found[0]
+
+
+def n_checks(source: dict, ex_id: str) -> int:
+    """How many check cells (public and hidden) the exercise has: each prints one verdict."""
+    return sum(
+        1 for c in source["cells"] if _ex_id(c) and _ex_id(c) == ex_id and {"check", "hidden-check"} & set(_tags(c))
+    )
