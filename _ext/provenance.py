@@ -45,6 +45,7 @@ class BuildProvenance(SphinxDirective):
     """```` ```{build-provenance}``` ````: the "How this site was built" table."""
 
     def run(self) -> list[nodes.Node]:
+        """A placeholder, and a note that this page must be rebuilt every time."""
         docs = getattr(self.env, "build_provenance_docs", set())
         self.env.build_provenance_docs = docs | {self.env.docname}
         return [provenance_placeholder()]
@@ -99,7 +100,7 @@ def _downloads() -> str:
 
 # --- what the lessons recorded ----------------------------------------------------------------
 def _records(app: Sphinx) -> dict[str, dict[str, str | None]]:
-    """docname -> {model: where its weights came from} for every lesson that recorded a notice."""
+    """Map docname -> {model: where its weights came from} for every lesson that recorded a notice."""
     env = app.env
     folder = Path(env.mystnb_config.output_folder)
     found: dict[str, dict[str, str | None]] = {}
@@ -226,6 +227,7 @@ def _merge(app: Sphinx, env, docnames, other) -> None:
 
 
 def setup(app: Sphinx) -> dict:
+    """Register the directive and the build events."""
     app.add_node(provenance_placeholder)
     app.add_directive("build-provenance", BuildProvenance)
     app.connect("doctree-resolved", _fill)

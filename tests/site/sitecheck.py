@@ -55,6 +55,9 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
+# What course_utils.pretrained.weights_notice and _ext/provenance.py put on the pages.
+NOTICE_CLASS = "course-weights-notice"
+BUILD_TABLE_CLASS = "build-provenance"
 
 
 # --------------------------------------------------------------------------------------------
@@ -125,6 +128,16 @@ def notebook_solution_cells(path: Path) -> int:
         1
         for c in nb.get("cells", [])
         if c.get("cell_type") == "code" and "solution" in c.get("metadata", {}).get("tags", [])
+    )
+
+
+def notebook_loads_pretrained(path: Path) -> bool:
+    """True when a code cell of the notebook calls ``pretrained.load(`` (a torchvision model with weights)."""
+    if path.suffix != ".ipynb" or not path.exists():
+        return False
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return any(
+        "pretrained.load(" in "".join(c.get("source", "")) for c in nb.get("cells", []) if c.get("cell_type") == "code"
     )
 
 
@@ -261,6 +274,10 @@ class PageReport:
     cells: list[dict] = field(default_factory=list)  # per notebook cell: widget view? loaded image?
     math: dict = field(default_factory=dict)  # {"formulas", "rendered", "errors", "mathjax"}
     axe_violations: list[dict] = field(default_factory=list)
+    # The "how it was built" parts: weights notices ({"title", "text", "visible", "top"}) and the rows
+    # ([label, value]) of every build table in the article.
+    notices: list[dict] = field(default_factory=list)
+    build_tables: list[list[list[str]]] = field(default_factory=list)
 
 
 _IMAGES_JS = """
@@ -282,7 +299,8 @@ async () => {
 }
 """
 
-_PAGE_JS = """
+_PAGE_JS = (
+    """
 () => {
   const text = el => (el.innerText || el.textContent || '').replace(/[\\u00b6#]\\s*$/, '').trim();
   const article = document.querySelector('article') || document.querySelector('main') || document.body;
@@ -321,9 +339,21 @@ _PAGE_JS = """
       })(),
     };
   });
-  return {title: document.title, h1, links, cells};
+  // Weights notices (pretrained.weights_notice) and build tables (_ext/provenance.py). "top": before
+  // the first section heading of the article.
+  const firstSection = article.querySelector('h2');
+  const notices = Array.from(article.querySelectorAll('.%NOTICE')).map(n => ({
+      title: text(n.querySelector('.admonition-title') || n).split('\\n')[0],
+      text: text(n), visible: n.checkVisibility(),
+      top: !firstSection || !!(n.compareDocumentPosition(firstSection) & Node.DOCUMENT_POSITION_FOLLOWING)}));
+  const buildTables = Array.from(article.querySelectorAll('table.%TABLE')).map(t =>
+      Array.from(t.querySelectorAll('tbody tr')).map(r => Array.from(r.cells).map(text)));
+  return {title: document.title, h1, links, cells, notices, buildTables};
 }
 """.replace("%s", WIDGET_VIEW_MIME)
+    .replace("%NOTICE", NOTICE_CLASS)
+    .replace("%TABLE", BUILD_TABLE_CLASS)
+)
 
 
 # Formulas: Sphinx marks each one with class "math"; MathJax (served from _static, see _config.yml)
@@ -374,6 +404,7 @@ def collect(page, url: str, run_axe: bool = True) -> PageReport:
         info = page.evaluate(_PAGE_JS)
         report.title, report.h1 = info["title"], info["h1"]
         report.links, report.cells = info["links"], info["cells"]
+        report.notices, report.build_tables = info["notices"], info["buildTables"]
         report.math = page.evaluate(_MATH_JS)
     finally:
         # Stop listening before axe runs: axe-core fetches style sheets itself (it asks for
@@ -794,3 +825,94 @@ def external_links(site_dir: Path) -> dict[str, set[str]]:
                     url = url.split("?")[0]
                 found.setdefault(url, set()).add(str(path.relative_to(site_dir)))
     return found
+
+
+# --------------------------------------------------------------------------------------------
+# How the site was built: the intro's table and the lessons' weights notices (issue 14, item 6)
+# --------------------------------------------------------------------------------------------
+#: Rows every build table has, with the form of their value.
+BUILD_TABLE_ROWS = {
+    "Mode": r"(fast|full) \(COURSE_FAST=\w+\)|COURSE_FAST unset: .+",
+    "Downloads": r"allowed|forbidden \(COURSE_OFFLINE=1\)",
+    "Git commit": r"[0-9a-f]{12}( \(with uncommitted changes\))?",
+    "Build date": r"\d{4}-\d\d-\d\d \d\d:\d\d UTC",
+    "Device": r"(CPU|GPU) \(.+\)",
+}
+_WEIGHTS_PART = re.compile(r"^(?P<status>.+?) in lessons? (?P<lessons>\d+(, \d+)*)$")
+_NOTICE_TITLE = re.compile(r"^No pretrained weights: (?P<names>.+) runs? with random weights$")
+
+
+def build_table_weights(report: PageReport) -> dict[str, dict[int, str]]:
+    """From the page's first build table: model -> {lesson number: "pretrained", "random" or "unknown"}."""
+    weights: dict[str, dict[int, str]] = {}
+    for label, value in (row for row in (report.build_tables or [[]])[0] if len(row) == 2):
+        if not label.startswith("Weights: "):
+            continue
+        per_lesson = weights.setdefault(label.removeprefix("Weights: "), {})
+        for part in value.split("; "):
+            m = _WEIGHTS_PART.match(part)
+            status = m and next((s for s in ("pretrained", "random", "unknown") if m["status"].startswith(s)), None)
+            for n in m["lessons"].split(", ") if status else []:
+                per_lesson[int(n)] = status
+    return weights
+
+
+def check_build_table(report: PageReport, lessons_loading_models: set[int]) -> list[str]:
+    """One build table: each of BUILD_TABLE_ROWS once, in its form; a weights row per model, in words
+    ("random weights in lessons 2, 3"), and every lesson that loads a pretrained model in one of them."""
+    if len(report.build_tables) != 1:
+        return [f"{report.url}: expected one 'How this site was built' table, found {len(report.build_tables)}"]
+    rows = report.build_tables[0]
+    problems = [f"{report.url}: build table row {row!r} does not have two cells" for row in rows if len(row) != 2]
+    labels = [row[0] for row in rows if len(row) == 2]
+    for label, form in BUILD_TABLE_ROWS.items():
+        values = [row[1] for row in rows if len(row) == 2 and row[0] == label]
+        if len(values) != 1:
+            problems.append(f"{report.url}: build table: expected one row {label!r}, found {len(values)}")
+        elif not re.fullmatch(form, values[0]):
+            problems.append(f"{report.url}: build table: {label} is {values[0]!r}, expected the form {form!r}")
+    weight_rows = [row for row in rows if len(row) == 2 and row[0].startswith("Weights: ")]
+    for label, value in weight_rows:
+        for part in value.split("; "):
+            m = _WEIGHTS_PART.match(part)
+            if not m or not m["status"].startswith(("pretrained", "random", "unknown")):
+                problems.append(
+                    f"{report.url}: build table: {label} says {part!r}, expected '<pretrained|random> weights in "
+                    "lesson(s) N, ...'"
+                )
+    listed = {n for per_lesson in build_table_weights(report).values() for n in per_lesson}
+    for n in sorted(lessons_loading_models - listed):
+        problems.append(f"{report.url}: build table: lesson {n} loads a pretrained model but no weights row names it")
+    unknown = [label for label in labels if label not in BUILD_TABLE_ROWS and not label.startswith("Weights: ")]
+    problems += [f"{report.url}: build table: unexpected row {label!r}" for label in unknown]
+    return problems
+
+
+def check_weights_notice(report: PageReport, random_models: set[str]) -> list[str]:
+    """A lesson shows one visible weights notice before its first section, naming exactly the models
+    that ran with random weights and what the reader will not see; none when there are no such models."""
+    if not random_models:
+        return [
+            f"{report.url}: shows a weights notice {n['title']!r}, but no model of this lesson ran with random weights"
+            for n in report.notices
+        ]
+    if len(report.notices) != 1:
+        return [
+            f"{report.url}: expected one notice naming {sorted(random_models)} (random weights), "
+            f"found {len(report.notices)}"
+        ]
+    notice, problems = report.notices[0], []
+    m = _NOTICE_TITLE.match(notice["title"])
+    named = set(m["names"].split(", ")) if m else set()
+    if named != random_models:
+        problems.append(
+            f"{report.url}: the weights notice {notice['title']!r} should name {sorted(random_models)}, "
+            f"the models that ran with random weights"
+        )
+    if "What you will NOT see:" not in notice["text"]:
+        problems.append(f"{report.url}: the weights notice does not say what the reader will not see")
+    if not notice["visible"]:
+        problems.append(f"{report.url}: the weights notice is not visible")
+    if not notice["top"]:
+        problems.append(f"{report.url}: the weights notice is not at the top of the lesson (before its first section)")
+    return problems

@@ -334,3 +334,110 @@ def test_formulas_without_mathjax_are_reported(break_site, browser_page, site_di
     base = break_site({"_static/mathjax/tex-chtml.js": None})
     problems = sitecheck.check_math(sitecheck.collect(browser_page, base + page.html, run_axe=False))
     assert _any(problems, "MathJax did not load"), problems
+
+
+# --- how the site was built: the intro's table and the lessons' weights notices -------------------
+_TABLE = re.compile(r'<table class="[^"]*\bbuild-provenance\b.*?</table>', re.S)
+_NOTICE = re.compile(r'<div class="admonition warning course-weights-notice">.*?</div>', re.S)
+_LOADING = {p.lesson_number for p in NOTEBOOK_PAGES if sitecheck.notebook_loads_pretrained(p.source)}
+
+
+def _intro_report(break_site, browser_page, html: str) -> sitecheck.PageReport:
+    base = break_site({PAGES[0].html: html.encode()})
+    return sitecheck.collect(browser_page, base + PAGES[0].html, run_axe=False)
+
+
+def _row(html: str, label: str) -> re.Match:
+    m = re.search(r"<tr[^>]*><td><p>" + re.escape(label) + r"</p></td>\s*<td>.*?</td>\s*</tr>", html, re.S)
+    assert m, f"the built intro has no build-table row {label!r}"
+    return m
+
+
+def test_a_missing_build_table_is_reported(break_site, browser_page, site_dir):
+    html = _html(site_dir, PAGES[0])
+    assert _TABLE.search(html), "the built intro has no build table"
+    problems = sitecheck.check_build_table(_intro_report(break_site, browser_page, _TABLE.sub("", html)), _LOADING)
+    assert _any(problems, "expected one 'How this site was built' table, found 0"), problems
+
+
+def test_an_altered_build_table_is_reported(break_site, browser_page, site_dir):
+    html = _html(site_dir, PAGES[0])
+    commit = _row(html, "Git commit")
+    html = html.replace(
+        commit.group(0), re.sub(r"<td><p>[^<]*</p></td>\s*</tr>$", "<td><p>HEAD</p></td></tr>", commit.group(0))
+    )
+    html = html.replace(_row(html, "Device").group(0), "")
+    problems = sitecheck.check_build_table(_intro_report(break_site, browser_page, html), _LOADING)
+    assert _any(problems, "Git commit is 'HEAD'"), problems
+    assert _any(problems, "expected one row 'Device', found 0"), problems
+
+
+def test_lessons_missing_from_the_build_table_are_reported(break_site, browser_page, site_dir):
+    html = _html(site_dir, PAGES[0])
+    html, removed = re.subn(r"<tr[^>]*><td><p>Weights: [^<]*</p></td>.*?</tr>", "", html, flags=re.S)
+    assert removed, "the built intro's table has no weights row"
+    problems = sitecheck.check_build_table(_intro_report(break_site, browser_page, html), _LOADING)
+    for n in sorted(_LOADING):
+        assert _any(problems, f"lesson {n} loads a pretrained model but no weights row names it"), problems
+
+
+def _lesson(number: int | None = None, loads: bool | None = None) -> sitecheck.TocPage:
+    for page in NOTEBOOK_PAGES:
+        if (number is None or page.lesson_number == number) and (
+            loads is None or sitecheck.notebook_loads_pretrained(page.source) == loads
+        ):
+            return page
+    pytest.fail(f"no lesson page {number=} {loads=}")
+
+
+def test_a_missing_weights_notice_is_reported(break_site, browser_page, site_dir):
+    page = _lesson(loads=True)
+    html = _html(site_dir, page)
+    html = _NOTICE.sub("", html)  # the site built offline has one; built online, there is none to remove
+    base = break_site({page.html: html.encode()})
+    problems = sitecheck.check_weights_notice(
+        sitecheck.collect(browser_page, base + page.html, run_axe=False), {"resnet18"}
+    )
+    assert _any(problems, "expected one notice naming ['resnet18']", "found 0"), problems
+
+
+_FAKE_NOTICE = (
+    '<div class="admonition warning course-weights-notice"><p class="admonition-title">No pretrained weights: '
+    "resnet18 runs with random weights</p><ul><li>What you will NOT see: learned features.</li></ul></div>"
+)
+
+
+def _after_title(html: str, snippet: str) -> str:
+    """``snippet`` right after the lesson's title (the first ``</h1>`` inside the article)."""
+    head, sep, article = html.partition("<article")
+    assert sep and "</h1>" in article, "the page has no <article> with an <h1>"
+    return head + sep + article.replace("</h1>", "</h1>" + snippet, 1)
+
+
+def test_a_weights_notice_on_a_lesson_without_random_weights_is_reported(break_site, browser_page, site_dir):
+    page = _lesson(loads=False)
+    html = _after_title(_html(site_dir, page), _FAKE_NOTICE)
+    base = break_site({page.html: html.encode()})
+    problems = sitecheck.check_weights_notice(sitecheck.collect(browser_page, base + page.html, run_axe=False), set())
+    assert _any(problems, "shows a weights notice", "no model of this lesson ran with random weights"), problems
+
+
+def test_a_weights_notice_at_the_bottom_or_naming_the_wrong_model_is_reported(break_site, browser_page, site_dir):
+    page = _lesson(loads=True)
+    html = _inject(_NOTICE.sub("", _html(site_dir, page)), _FAKE_NOTICE)  # at the end of the article
+    base = break_site({page.html: html.encode()})
+    report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
+    assert _any(sitecheck.check_weights_notice(report, {"resnet18"}), "not at the top"), report.notices
+    problems = sitecheck.check_weights_notice(report, {"deeplabv3_resnet50"})
+    assert _any(problems, "should name ['deeplabv3_resnet50']"), problems
+
+
+def test_a_weights_notice_that_does_not_say_what_is_missing_is_reported(break_site, browser_page, site_dir):
+    page = _lesson(loads=False)
+    fake = _FAKE_NOTICE.replace("What you will NOT see: learned features.", "Nothing to worry about.")
+    html = _after_title(_html(site_dir, page), fake)
+    base = break_site({page.html: html.encode()})
+    problems = sitecheck.check_weights_notice(
+        sitecheck.collect(browser_page, base + page.html, run_axe=False), {"resnet18"}
+    )
+    assert _any(problems, "does not say what the reader will not see"), problems
