@@ -1,4 +1,4 @@
-"""Lesson 4's timing statements, checked on the values its nbval run glued (issue 14: budgets in tests)."""
+"""Lesson 4's glued results: its timing statements and the transposed-convolution checks (issues 14, 16)."""
 
 from lesson_results import glued
 
@@ -11,3 +11,11 @@ def test_the_dense_fcn_is_faster_than_the_sliding_window_as_the_text_says():
     assert g["time_ratio"] > 1, f"the dense FCN was not faster than the sliding window ({g['time_ratio']:.2f}x)"
     assert g["work_ratio"] > 1
     assert 0 < g["copy_share"] < 1
+
+
+def test_transposed_convolution_from_first_principles():
+    g = glued(STEM)
+    # float32 rounding of sums of a few products: measured 2.4e-07 (stamping) and 2.4e-07 (matrix view)
+    assert g["stamp_err"] < 1e-6, "the stamping loop differs from F.conv_transpose2d"
+    assert g["conv_matrix_err"] < 1e-5, "C x, C^T dy and autograd's input gradient disagree"
+    assert (g["c_zeros"], g["c_entries"]) == (28, 64), "a 3x3 kernel on a 4x4 input: 4 rows of 16, 9 weights each"
