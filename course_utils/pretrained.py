@@ -289,15 +289,11 @@ def _consequences(name: str, why: str, asked: bool = True) -> list[tuple[str, st
     """The labelled sentences of the no-weights banner: why, what the reader sees and misses, the fix."""
     spec, weights = SUPPORTED[name], weights_for(name)
     lines = [("Why", why), ("What you will see", spec.sees), ("What you will NOT see", spec.misses)]
-    if asked:
-        lines.append(
-            (
-                "To get the real weights",
-                f"run with network access (COURSE_OFFLINE unset), or download {weights.url} and set "
-                f"{ENV_WEIGHTS_DIR} to the folder that holds {weights_filename(name)}",
-            )
-        )
-    return lines
+    fix = (
+        f"run with network access (COURSE_OFFLINE unset), or download {weights.url} and set "
+        f"{ENV_WEIGHTS_DIR} to the folder that holds {weights_filename(name)}"
+    )
+    return [*lines, ("To get the real weights", fix)] if asked else lines
 
 
 def availability(name: str) -> str | None:
@@ -325,16 +321,17 @@ NOTICE_METADATA_KEY = "course_weights"
 def weights_notice(*names: str) -> None:
     """Show, at the top of a lesson, which of its pretrained models will run with random weights.
 
-    Displays one output (nothing to see when every model has its weights): an HTML warning
-    admonition naming each model without weights, why, and what the reader will and will not see
-    (the sentences of :func:`load`'s banner). The output's metadata records
-    ``{name: availability(name)}`` under :data:`NOTICE_METADATA_KEY` for the website's build table.
+    Displays one output, empty when every model has its weights, else a warning admonition naming
+    each model without weights, why, and what the reader will and will not see (the sentences of
+    :func:`load`'s banner); its metadata holds ``{name: availability(name)}`` (:data:`NOTICE_METADATA_KEY`).
+    Outside IPython it prints the text instead.
 
     Args:
         names: the models the lesson loads with :func:`load` (each one of :data:`SUPPORTED`).
     """
     import html
 
+    from IPython import get_ipython
     from IPython.display import display
 
     if not names:
@@ -344,21 +341,21 @@ def weights_notice(*names: str) -> None:
     bundle = {"text/markdown": ""}  # renders as nothing, in Jupyter and on the website
     if missing:
         verb = "runs" if len(missing) == 1 else "run"
-        html_parts = [
-            f'<p class="admonition-title">No pretrained weights: {", ".join(missing)} {verb} with random weights</p>'
-        ]
-        plain = []
+        title = f"No pretrained weights: {', '.join(missing)} {verb} with random weights"
+        html_parts, plain = [f'<p class="admonition-title">{title}</p>'], []
         for name in missing:
             said = [f"{name} is randomly initialised, not {weights_for(name)}."]
             said += [f"{label}: {text}." for label, text in _consequences(name, "; ".join(found[name][2]))]
-            html_parts.append(
-                f"<p><strong>{said[0]}</strong></p><ul>{''.join(f'<li>{html.escape(t)}</li>' for t in said[1:])}</ul>"
-            )
+            items = "".join(f"<li>{html.escape(t)}</li>" for t in said[1:])
+            html_parts.append(f"<p><strong>{said[0]}</strong></p><ul>{items}</ul>")
             plain += said
         html_parts = ['<div class="admonition warning course-weights-notice">', *html_parts, "</div>"]
         bundle = {"text/html": "\n".join(html_parts), "text/plain": _banner(plain)}
-    record = {name: where for name, (where, _, _) in found.items()}
-    display(bundle, raw=True, metadata={NOTICE_METADATA_KEY: record})
+    if get_ipython() is None:  # plain Python (scripts/run_notebook.py): the text, if any
+        if missing:
+            print(bundle["text/plain"])
+        return
+    display(bundle, raw=True, metadata={NOTICE_METADATA_KEY: {name: where for name, (where, _, _) in found.items()}})
 
 
 def load(

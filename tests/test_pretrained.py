@@ -318,6 +318,7 @@ def _shown(monkeypatch, *names) -> tuple[dict, dict]:
     import IPython.display
 
     shown = []
+    monkeypatch.setattr(IPython, "get_ipython", lambda: object())  # as in a kernel
     monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.append((objs, kw)))
     pretrained.weights_notice(*names)
     assert len(shown) == 1, "one output"
@@ -365,3 +366,13 @@ def test_weights_notice_needs_known_model_names(monkeypatch):
         pretrained.weights_notice()
     with pytest.raises(ValueError, match="name: expected one of"):
         pretrained.weights_notice("resnet18", "resnet19")
+
+
+def test_weights_notice_prints_its_text_outside_ipython(monkeypatch, isolated, capsys):
+    monkeypatch.setenv("COURSE_OFFLINE", "1")
+    pretrained.weights_notice("resnet18")
+    out = capsys.readouterr().out
+    assert "resnet18 is randomly initialised" in out and "What you will NOT see" in out and "<div" not in out
+    _save_weights(isolated / "checkpoints")
+    pretrained.weights_notice("resnet18")
+    assert capsys.readouterr().out == ""
