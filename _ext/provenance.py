@@ -133,7 +133,7 @@ def _status(name: str, where: str | None) -> str:
         now = pretrained.availability(name)
         if now in (pretrained.ENV_WEIGHTS_DIR, "torchvision cache"):
             return "pretrained weights (downloaded)"
-        return "unknown: a download was allowed, but the file is not in the torchvision cache now"
+        return "unknown (a download was allowed; the file is not in the torchvision cache now)"
     return f"pretrained weights ({where})"
 
 
