@@ -19,3 +19,10 @@ def test_transposed_convolution_from_first_principles():
     assert g["stamp_err"] < 1e-6, "the stamping loop differs from F.conv_transpose2d"
     assert g["conv_matrix_err"] < 1e-5, "C x, C^T dy and autograd's input gradient disagree"
     assert (g["c_zeros"], g["c_entries"]) == (28, 64), "a 3x3 kernel on a 4x4 input: 4 rows of 16, 9 weights each"
+
+
+def test_the_fcn_head_segments_the_shapes():
+    g = glued(STEM)
+    # measured 0.387 (250 steps, seed 0, offline); everything-background 0.138
+    assert g["miou_fcn_head"] >= 0.3, f"the trained FCN head scores held-out mIoU {g['miou_fcn_head']:.3f}"
+    assert g["miou_fcn_head"] > g["miou_all_background"] + 0.1
