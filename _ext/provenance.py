@@ -8,10 +8,11 @@ filled in once every page has been read, so it can report on every lesson:
 * the weights of each pretrained model, per lesson: from the lessons' own runs. Every lesson that
   calls ``pretrained.load`` starts with a hidden cell ``pretrained.weights_notice(...)``, whose
   output (the warning at the top of the page when a model runs with random weights) carries
-  ``{model: availability(model)}`` in its metadata. The executed notebooks that myst-nb writes to
-  ``_build/jupyter_execute`` hold the outputs the pages show, jupyter-cache or not, so the table and
-  the warnings describe the same run. A lesson that loads a pretrained model without that cell is a
-  build warning (an error under ``-W``).
+  ``{model: availability(model)}`` in its metadata and is a glue record named ``weights_notice``.
+  myst-nb collects the glue records of the run each page shows (executed by the build or taken from
+  jupyter-cache) into ``_build/jupyter_execute/<page>.glue.json``, so the table and the warnings
+  describe the same run. A lesson that loads a pretrained model without that cell is a build
+  warning (an error under ``-W``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 #: The class of the generated table, which the site tests look for.
 TABLE_CLASS = "build-provenance"
+#: The glue name of pretrained.weights_notice's output.
+GLUE_NAME = "weights_notice"
 
 
 class provenance_placeholder(nodes.General, nodes.Element):  # noqa: N801 - docutils node naming
@@ -108,16 +111,16 @@ def _records(app: Sphinx) -> dict[str, dict[str, str | None]]:
         source = Path(env.doc2path(docname))
         if source.suffix != ".ipynb":
             continue
-        executed = folder / f"{docname}.ipynb"
-        nb = json.loads((executed if executed.exists() else source).read_text(encoding="utf-8"))
+        # myst-nb writes the glue records of the run the page shows to <docname>.glue.json (also on a
+        # jupyter-cache hit, where its executed .ipynb copy has no outputs), and lists their keys in env.
         record: dict[str, str | None] = {}
-        for cell in nb.get("cells", []):
-            for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
-                record.update(out.get("metadata", {}).get(pretrained.NOTICE_METADATA_KEY, {}))
-        loads = "pretrained.load(" in source.read_text(encoding="utf-8")
+        glue_file = folder / f"{docname}.glue.json"
+        if GLUE_NAME in getattr(env, "nb_metadata", {}).get(docname, {}).get("glue", []) and glue_file.exists():
+            notice = json.loads(glue_file.read_text(encoding="utf-8")).get(GLUE_NAME, {})
+            record = notice.get("metadata", {}).get(pretrained.NOTICE_METADATA_KEY, {})
         if record:
             found[docname] = record
-        elif loads:
+        elif "pretrained.load(" in source.read_text(encoding="utf-8"):
             logger.warning(
                 f"{source.name} loads a pretrained model but its run recorded no weights notice: start the "
                 "lesson with a hidden cell (tag remove-input) `pretrained.weights_notice(<the models it loads>)`",

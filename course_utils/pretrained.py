@@ -313,8 +313,9 @@ def availability(name: str) -> str | None:
     return _locate(_check_name(name))[0]
 
 
-#: Key, in the notebook output of :func:`weights_notice`, of ``{model name: availability(name)}``;
-#: the book's ``_ext/provenance.py`` collects it from every executed lesson.
+#: Key, in the metadata of :func:`weights_notice`'s output, of ``{model name: availability(name)}``. The
+#: output is also a myst-nb glue record named ``"weights_notice"``, which hands it to the book's build
+#: (``_ext/provenance.py``) whether the lesson was executed by the build or taken from jupyter-cache.
 NOTICE_METADATA_KEY = "course_weights"
 
 
@@ -355,7 +356,8 @@ def weights_notice(*names: str) -> None:
         if missing:
             print(bundle["text/plain"])
         return
-    display(bundle, raw=True, metadata={NOTICE_METADATA_KEY: {name: where for name, (where, _, _) in found.items()}})
+    record = {name: where for name, (where, _, _) in found.items()}
+    display(bundle, raw=True, metadata={NOTICE_METADATA_KEY: record, "scrapbook": {"name": "weights_notice"}})
 
 
 def load(

@@ -331,13 +331,12 @@ def test_weights_notice_names_the_random_models_with_the_banners_sentences(monke
     monkeypatch.setenv("COURSE_OFFLINE", "1")
     _save_weights(isolated / "checkpoints", "deeplabv3_resnet50")
     bundle, meta = _shown(monkeypatch, "deeplabv3_mobilenet_v3_large", "deeplabv3_resnet50", "fcn_resnet50")
-    assert meta == {
-        pretrained.NOTICE_METADATA_KEY: {
-            "deeplabv3_mobilenet_v3_large": None,
-            "deeplabv3_resnet50": "torchvision cache",
-            "fcn_resnet50": None,
-        }
+    assert meta[pretrained.NOTICE_METADATA_KEY] == {
+        "deeplabv3_mobilenet_v3_large": None,
+        "deeplabv3_resnet50": "torchvision cache",
+        "fcn_resnet50": None,
     }
+    assert meta["scrapbook"] == {"name": "weights_notice"}  # a myst-nb glue record, shown in place
     page = bundle["text/html"]
     assert page.startswith('<div class="admonition warning course-weights-notice">')
     title = page.split('<p class="admonition-title">')[1].split("</p>")[0]
@@ -358,7 +357,7 @@ def test_weights_notice_shows_nothing_when_every_model_has_weights(monkeypatch, 
     _save_weights(isolated / "checkpoints")
     bundle, meta = _shown(monkeypatch, "resnet18")
     assert bundle == {"text/markdown": ""}
-    assert meta == {pretrained.NOTICE_METADATA_KEY: {"resnet18": "torchvision cache"}}
+    assert meta[pretrained.NOTICE_METADATA_KEY] == {"resnet18": "torchvision cache"}
 
 
 def test_weights_notice_needs_known_model_names(monkeypatch):
