@@ -7,6 +7,7 @@ One call, used by every lesson that needs a trained network::
     net.pretrained                         # True only if real weights were loaded
     net.weights                            # e.g. ResNet18_Weights.IMAGENET1K_V1 (.meta, .transforms())
     net.load_note                          # where the weights came from, or why there are none
+    pretrained.availability("resnet18")    # before loading: where they would come from (None: random)
 
 Where the weights come from, in this order:
 
