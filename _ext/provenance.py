@@ -102,6 +102,11 @@ def _downloads() -> str:
 
 
 # --- what the lessons recorded ----------------------------------------------------------------
+def _loads_pretrained(source: Path) -> bool:
+    cells = json.loads(source.read_text(encoding="utf-8")).get("cells", [])
+    return any(c.get("cell_type") == "code" and "pretrained.load(" in "".join(c.get("source", "")) for c in cells)
+
+
 def _records(app: Sphinx) -> dict[str, dict[str, str | None]]:
     """Map docname -> {model: where its weights came from} for every lesson that recorded a notice."""
     env = app.env
@@ -120,7 +125,7 @@ def _records(app: Sphinx) -> dict[str, dict[str, str | None]]:
             record = notice.get("metadata", {}).get(pretrained.NOTICE_METADATA_KEY, {})
         if record:
             found[docname] = record
-        elif "pretrained.load(" in source.read_text(encoding="utf-8"):
+        elif _loads_pretrained(source):
             logger.warning(
                 f"{source.name} loads a pretrained model but its run recorded no weights notice: start the "
                 "lesson with a hidden cell (tag remove-input) `pretrained.weights_notice(<the models it loads>)`",
