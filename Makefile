@@ -59,12 +59,12 @@ timed = start=$$(date +%s); $(1); rc=$$?; echo "[time] $(2): $$(( $$(date +%s) -
 
 # The package, tests and scripts follow one style (pyproject.toml [tool.ruff]); `make format` applies it.
 lint: install
-	$(VENV)/bin/ruff check course_utils tests scripts benchmarks conftest.py
-	$(VENV)/bin/ruff format --check course_utils tests scripts benchmarks conftest.py
+	$(VENV)/bin/ruff check course_utils tests scripts benchmarks _ext conftest.py
+	$(VENV)/bin/ruff format --check course_utils tests scripts benchmarks _ext conftest.py
 
 format: install
-	$(VENV)/bin/ruff check --fix course_utils tests scripts benchmarks conftest.py
-	$(VENV)/bin/ruff format course_utils tests scripts benchmarks conftest.py
+	$(VENV)/bin/ruff check --fix course_utils tests scripts benchmarks _ext conftest.py
+	$(VENV)/bin/ruff format course_utils tests scripts benchmarks _ext conftest.py
 
 # Notebooks run one at a time: two kernels started at once by different processes can race for
 # the same TCP ports (a kernel then waits forever), and a lesson is timed on both cores.
