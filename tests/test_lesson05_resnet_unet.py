@@ -42,7 +42,7 @@ def test_resnet_unet_trains_on_weights_from_the_weights_folder(monkeypatch, tmp_
     assert model(x).shape == (4, 4, 32, 32), "(N, 3, H, W) -> (N, K, H, W) at full resolution"
 
     model.train()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2, fused=True)  # as the lesson's fit
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)  # as the lesson's fit
     losses = []
     for _ in range(5):
         loss = F.cross_entropy(model(x), y)
