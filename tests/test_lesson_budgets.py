@@ -17,7 +17,10 @@ TOTAL_BUDGET = 300.0
 
 
 #: Lessons known to miss their budget, with what was measured; the test still runs and reports.
-OVER_BUDGET: dict[str, str] = {}
+OVER_BUDGET = {
+    "05_unet": "58-81 s measured on our 2-core machine (six trainings of 250 steps), within 90 s here but not on a "
+    "machine ~18 % slower, as the project's CI was measured to be; open in issue 17",
+}
 
 
 @pytest.mark.parametrize(
