@@ -74,6 +74,8 @@ def test_layout_alone():
         ({"tint": (1.0, 0.5)}, ValueError, "tint"),
         ({"tint": (1.0, 0.5, 2.0)}, ValueError, "tint"),
         ({"seed": -1}, ValueError, "seed"),
+        ({"rows": "middle"}, ValueError, "rows"),
+        ({"rows": "top", "size": 300}, ValueError, "size"),
     ],
 )
 def test_bad_arguments(kwargs, exc, text):
@@ -86,3 +88,48 @@ def test_layout_bad_arguments():
         dense.mosaic_layout(64, n_regions=4)
     with pytest.raises(ValueError, match="size"):
         dense.mosaic_layout(4)
+
+
+def test_halves_come_from_disjoint_rows(monkeypatch):
+    import skimage.data
+
+    # stand-in textures whose top half is black and bottom half bright noise: any pixel taken
+    # from the wrong half would show as a dark value
+    rng = np.random.default_rng(0)
+    for name in dense.TEXTURES:
+        tex = np.zeros((512, 512), np.uint8)
+        tex[256:] = rng.integers(100, 256, (256, 512))
+        monkeypatch.setattr(skimage.data, name, lambda tex=tex: tex)
+    bottom, _, _ = dense.texture_mosaic(128, seed=0, rows="bottom")
+    top, _, _ = dense.texture_mosaic(128, seed=0, rows="top")
+    assert bottom[..., 0].min() >= 90 and top.max() == 0
+    assert dense.matched_textures(rows="bottom").min() >= 60
+    assert dense.matched_textures(rows="top").max() == 0
+    assert dense.matched_textures(rows="top").shape == (3, 256, 512, 3)
+
+
+def test_matched_textures_share_one_histogram_and_keep_their_texture():
+    tex = dense.matched_textures(rows="bottom")
+    reds = [np.sort(t[..., 0].ravel()) for t in tex]
+    for r in reds[1:]:
+        assert np.abs(r.astype(int) - reds[0].astype(int)).max() <= 1  # same histogram up to rounding
+    # but not the same image: the textures differ in how neighbouring pixels relate
+    roughness = [np.abs(np.diff(t[..., 0].astype(float), axis=1)).mean() for t in tex]
+    assert max(roughness) - min(roughness) > 2.0
+    two = dense.matched_textures(("brick", "grass"), rows="all", tint=(1.0, 1.0, 1.0))
+    assert two.shape == (2, 512, 512, 3)
+    np.testing.assert_array_equal(two[..., 0], two[..., 2])  # a neutral tint keeps them gray
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, text",
+    [
+        ({"rows": "left"}, ValueError, "rows"),
+        ({"textures": "grass"}, TypeError, "textures"),
+        ({"textures": ("grass", "moon")}, ValueError, "textures"),
+        ({"tint": (0.5,)}, ValueError, "tint"),
+    ],
+)
+def test_matched_textures_bad_arguments(kwargs, exc, text):
+    with pytest.raises(exc, match=text):
+        dense.matched_textures(**kwargs)

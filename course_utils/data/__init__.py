@@ -13,7 +13,7 @@ The generated ones share :class:`~course_utils.data._base.SyntheticDataset`: ite
 from .instances import ScatteredSticks, TouchingBlobs
 from .pet import PET_CLASSES, PET_IGNORE_INDEX, oxford_pet_segmentation, pet_tensors, trimap_to_labels
 from .shapes import SHAPE_CLASSES, SHAPE_SPLITS, ShapesDataset, render_shapes_scene
-from .textures import TEXTURES, TextureMosaics, mosaic_layout, texture_mosaic
+from .textures import TEXTURES, TextureMosaics, matched_textures, mosaic_layout, texture_mosaic
 from .voc import VOC_CLASSES, VOC_COLORS
 
 __all__ = [
@@ -33,5 +33,6 @@ __all__ = [
     "pet_tensors",
     "render_shapes_scene",
     "texture_mosaic",
+    "matched_textures",
     "trimap_to_labels",
 ]

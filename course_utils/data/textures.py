@@ -6,6 +6,9 @@
   colour cannot separate the regions; a texture descriptor can. The known layout is returned, so a
   clustering can be scored against it.
 * :func:`mosaic_layout` -- the layout alone: (H, W) int labels.
+* :func:`matched_textures` -- the whole textures, remapped the same way: training material for a
+  texture classifier. ``rows="top"`` for training and a mosaic with ``rows="bottom"`` for testing
+  keep the two apart (no pixel is in both).
 """
 
 from __future__ import annotations
@@ -17,12 +20,68 @@ import numpy as np
 from .._validate import check_array, check_int, describe_value
 from ._base import SyntheticDataset
 
-__all__ = ["TEXTURES", "TextureMosaics", "mosaic_layout", "texture_mosaic"]
+__all__ = ["TEXTURES", "TextureMosaics", "matched_textures", "mosaic_layout", "texture_mosaic"]
 
 #: Grayscale 512x512 textures in ``skimage.data`` that need no download.
 TEXTURES = ("brick", "grass", "gravel")
 
 _DEFAULT_TINT = (0.95, 0.85, 0.65)  # a sandy colour, the same for every region
+_ROWS = {"all": slice(0, 512), "top": slice(0, 256), "bottom": slice(256, 512)}
+
+
+def _check_names(textures: Sequence[str]) -> list[str]:
+    if isinstance(textures, str) or not isinstance(textures, Sequence):
+        raise TypeError(f"textures: expected a sequence of names from {TEXTURES}, got {describe_value(textures)}")
+    names = list(textures)
+    if not 2 <= len(names) <= 3 or len(set(names)) != len(names) or any(n not in TEXTURES for n in names):
+        raise ValueError(f"textures: expected 2 or 3 distinct names from {TEXTURES}, got {names!r}")
+    return names
+
+
+def _check_tint(tint: Sequence[float]) -> np.ndarray:
+    tint_arr = check_array(np.asarray(tint, dtype=np.float64), "tint", ndim=1)
+    if tint_arr.shape != (3,) or tint_arr.min() < 0 or tint_arr.max() > 1:
+        raise ValueError(f"tint: expected 3 values in [0, 1], got {list(np.asarray(tint).ravel())}")
+    return tint_arr
+
+
+def _gray_rows(name: str, rows: str) -> np.ndarray:
+    """The selected rows of one scikit-image texture as float64 gray values in [0, 255]."""
+    import skimage.data
+
+    if rows not in _ROWS:
+        raise ValueError(f"rows: expected one of {list(_ROWS)}, got {rows!r}")
+    tex = np.asarray(getattr(skimage.data, name)(), dtype=np.float64)
+    if tex.ndim == 3:
+        tex = tex.mean(axis=-1)
+    return tex[_ROWS[rows]]
+
+
+def _tinted(gray: np.ndarray, tint: np.ndarray) -> np.ndarray:
+    image = np.clip(gray[..., None] / 255.0 * tint[None, None, :], 0.0, 1.0)
+    return np.round(image * 255).astype(np.uint8)
+
+
+def matched_textures(
+    textures: Sequence[str] = TEXTURES, *, rows: str = "all", tint: Sequence[float] = _DEFAULT_TINT
+) -> np.ndarray:
+    """The textures themselves, remapped like a mosaic: one gray-value histogram, one tint.
+
+    Args:
+        textures: 2 or 3 names from :data:`TEXTURES`.
+        rows: ``"all"`` (512 rows), ``"top"`` (rows 0-255) or ``"bottom"`` (rows 256-511) of each
+            512x512 texture.
+        tint: RGB multipliers in [0, 1], the same for every texture.
+
+    Returns:
+        (n, H, 512, 3) uint8 RGB: texture ``i`` has exactly the pooled gray-value histogram of the
+        selected rows of all ``n`` textures (up to rounding), times ``tint``.
+    """
+    names = _check_names(textures)
+    tint_arr = _check_tint(tint)
+    grays = [_gray_rows(n, rows) for n in names]
+    pooled = np.sort(np.concatenate([g.ravel() for g in grays]))
+    return np.stack([_tinted(_match_to(g, pooled), tint_arr) for g in grays])
 
 
 def mosaic_layout(size: int, n_regions: int = 3) -> np.ndarray:
@@ -57,6 +116,7 @@ def texture_mosaic(
     *,
     tint: Sequence[float] = _DEFAULT_TINT,
     seed: int = 0,
+    rows: str = "all",
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Build a mosaic of real textures whose regions share one colour and one brightness histogram.
 
@@ -70,30 +130,25 @@ def texture_mosaic(
         textures: 2 or 3 names from :data:`TEXTURES`, one per region.
         tint: RGB multipliers in [0, 1], the same for every region.
         seed: seed of the crop positions.
+        rows: crop from ``"all"`` rows of each texture, or only the ``"top"`` (0-255) or
+            ``"bottom"`` (256-511) half (then ``size`` is at most 256): a mosaic from the bottom
+            halves shares no pixel with :func:`matched_textures` ``(rows="top")``.
 
     Returns:
         ``(image, layout, names)``: (size, size, 3) uint8 RGB image, (size, size) int64 layout with
         values ``0..len(textures)-1``, and the texture name of each label.
     """
-    import skimage.data
-
-    size = check_int(size, "size", min_value=16, max_value=512)
+    names = _check_names(textures)
+    tint_arr = _check_tint(tint)
+    if rows not in _ROWS:
+        raise ValueError(f"rows: expected one of {list(_ROWS)}, got {rows!r}")
+    size = check_int(size, "size", min_value=16, max_value=512 if rows == "all" else 256)
     seed = check_int(seed, "seed", min_value=0)
-    if isinstance(textures, str) or not isinstance(textures, Sequence):
-        raise TypeError(f"textures: expected a sequence of names from {TEXTURES}, got {describe_value(textures)}")
-    names = list(textures)
-    if not 2 <= len(names) <= 3 or len(set(names)) != len(names) or any(n not in TEXTURES for n in names):
-        raise ValueError(f"textures: expected 2 or 3 distinct names from {TEXTURES}, got {names!r}")
-    tint_arr = check_array(np.asarray(tint, dtype=np.float64), "tint", ndim=1)
-    if tint_arr.shape != (3,) or tint_arr.min() < 0 or tint_arr.max() > 1:
-        raise ValueError(f"tint: expected 3 values in [0, 1], got {list(np.asarray(tint).ravel())}")
 
     rng = np.random.default_rng(seed)
     crops = []
     for n in names:
-        tex = np.asarray(getattr(skimage.data, n)(), dtype=np.float64)
-        if tex.ndim == 3:
-            tex = tex.mean(axis=-1)
+        tex = _gray_rows(n, rows)
         y0 = int(rng.integers(0, tex.shape[0] - size + 1))
         x0 = int(rng.integers(0, tex.shape[1] - size + 1))
         crops.append(tex[y0 : y0 + size, x0 : x0 + size])
@@ -105,9 +160,7 @@ def texture_mosaic(
     for r, crop in enumerate(crops):
         region = layout == r
         gray[region] = _match_to(crop[region], pooled)
-    gray /= 255.0
-    image = np.clip(gray[..., None] * tint_arr[None, None, :], 0.0, 1.0)
-    return np.round(image * 255).astype(np.uint8), layout, names
+    return _tinted(gray, tint_arr), layout, names
 
 
 class TextureMosaics(SyntheticDataset):

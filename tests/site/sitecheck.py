@@ -36,6 +36,8 @@ from pathlib import Path
 
 import yaml
 
+from course_utils import explorers as _explorers
+
 # The book to test: this repository (SITE_BOOK_ROOT points elsewhere, e.g. at a scratch copy).
 ROOT = Path(os.environ.get("SITE_BOOK_ROOT") or Path(__file__).resolve().parents[2]).resolve()
 SITE_DIR = ROOT / "_build" / "html"
@@ -58,6 +60,9 @@ WIDGET_VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 # What course_utils.pretrained.weights_notice and _ext/provenance.py put on the pages.
 NOTICE_CLASS = "course-weights-notice"
 BUILD_TABLE_CLASS = "build-provenance"
+# Frame explorers (course_utils.explorers): the same class names the package writes.
+EXPLORER_CLASS = _explorers.EXPLORER_CLASS
+FRAMES_CLASS = _explorers.FRAMES_CLASS
 
 
 # --------------------------------------------------------------------------------------------
@@ -141,18 +146,22 @@ def notebook_loads_pretrained(path: Path) -> bool:
     )
 
 
-def notebook_uses_widgets(path: Path) -> bool:
-    """True when a code cell of the notebook imports or calls ipywidgets."""
+def notebook_explorers(path: Path) -> int:
+    """How many code cells the website shows that display a frame explorer (``frame_explorer(``).
+
+    Cells tagged ``remove-cell`` (the live, kernel-backed explorers for Jupyter and Colab) are not
+    on the website and do not count.
+    """
     if path.suffix != ".ipynb" or not path.exists():
-        return False
+        return 0
     nb = json.loads(path.read_text(encoding="utf-8"))
-    pattern = re.compile(r"\bipywidgets\b|\binteract(ive)?\s*\(|\bwidgets\.")
-
-    def code_only(cell: dict) -> str:  # comments may name ipywidgets without using it
-        lines = "".join(cell.get("source", "")).splitlines()
-        return "\n".join(line.split(" # ")[0] for line in lines if not line.lstrip().startswith("#"))
-
-    return any(pattern.search(code_only(c)) for c in nb.get("cells", []) if c.get("cell_type") == "code")
+    return sum(
+        1
+        for c in nb.get("cells", [])
+        if c.get("cell_type") == "code"
+        and "remove-cell" not in c.get("metadata", {}).get("tags", [])
+        and re.search(r"^\s*frame_explorer\(|^\s*\w+\s*=\s*frame_explorer\(", "".join(c.get("source", "")), re.M)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -272,6 +281,7 @@ class PageReport:
     images: list[dict] = field(default_factory=list)
     links: list[dict] = field(default_factory=list)  # {"href", "cls", "text"} of every <a>
     cells: list[dict] = field(default_factory=list)  # per notebook cell: widget view? loaded image?
+    explorers: list[dict] = field(default_factory=list)  # per frame explorer: frames, controls, image
     math: dict = field(default_factory=dict)  # {"formulas", "rendered", "errors", "mathjax"}
     axe_violations: list[dict] = field(default_factory=list)
     # The "how it was built" parts: weights notices ({"title", "text", "visible", "top"}) and the rows
@@ -348,11 +358,20 @@ _PAGE_JS = (
       top: !firstSection || !!(n.compareDocumentPosition(firstSection) & Node.DOCUMENT_POSITION_FOLLOWING)}));
   const buildTables = Array.from(article.querySelectorAll('table.%TABLE')).map(t =>
       Array.from(t.querySelectorAll('tbody tr')).map(r => Array.from(r.cells).map(text)));
-  return {title: document.title, h1, links, cells, notices, buildTables};
+  const explorers = Array.from(article.querySelectorAll('.%EXPLORER')).map(e => {
+    const img = e.querySelector('figure img');
+    let frames = -1;
+    try { frames = Object.keys(JSON.parse(e.querySelector('.%FRAMES').textContent)).length; } catch (err) {}
+    return {id: e.id, frames, controls: e.querySelectorAll('[data-control]').length,
+            loaded: !!img && img.complete && img.naturalWidth > 0, alt: img ? img.getAttribute('alt') : null};
+  });
+  return {title: document.title, h1, links, cells, notices, buildTables, explorers};
 }
 """.replace("%s", WIDGET_VIEW_MIME)
     .replace("%NOTICE", NOTICE_CLASS)
     .replace("%TABLE", BUILD_TABLE_CLASS)
+    .replace("%EXPLORER", EXPLORER_CLASS)
+    .replace("%FRAMES", FRAMES_CLASS)
 )
 
 
@@ -405,6 +424,7 @@ def collect(page, url: str, run_axe: bool = True) -> PageReport:
         report.title, report.h1 = info["title"], info["h1"]
         report.links, report.cells = info["links"], info["cells"]
         report.notices, report.build_tables = info["notices"], info["buildTables"]
+        report.explorers = info["explorers"]
         report.math = page.evaluate(_MATH_JS)
     finally:
         # Stop listening before axe runs: axe-core fetches style sheets itself (it asks for
@@ -480,10 +500,10 @@ class Allowed:
 # purpose; each host is listed with what fails without it and why the page stays readable.
 CDN_HOSTS = {
     "cdn.jsdelivr.net": "The ipywidgets HTML manager comes from jsDelivr. Offline, widgets do not "
-    "render; the widget check makes sure every widget page still shows a static figure. (MathJax "
+    "render; the site shows no widget views (frame explorers need no widget manager). (MathJax "
     "does not need it: sphinx-mathjax-offline serves it from _static.)",
     "unpkg.com": "@jupyter-widgets/html-manager and its modules (widget state rendering) are loaded "
-    "from unpkg; offline the static figure drawn next to each widget is what readers see.",
+    "from unpkg; the site shows no widget views, only passive ones such as progress bars.",
     "cdnjs.cloudflare.com": "require.js, which the ipywidgets embed script asks for; same reason "
     "as the widget manager.",
 }
@@ -631,26 +651,94 @@ def check_launch_links(report: PageReport, page: TocPage, config: dict) -> list[
     return problems
 
 
-def check_static_figures_for_widgets(report: PageReport, uses_widgets: bool = True) -> list[str]:
-    """Every interactive widget has a loaded figure in its own cell or a neighbouring cell.
+def check_no_dead_controls(report: PageReport) -> list[str]:
+    """No cell shows an interactive widget: on the website no kernel runs, so its controls do nothing.
 
-    ``uses_widgets``: the notebook's code uses ipywidgets, so the page must show widget output
-    (if not, the site was built from another version of the notebook, or the widget cell failed).
+    Passive widgets (a tqdm progress bar: HTML and progress models) are fine. Explorers belong in
+    frame explorers (``course_utils.explorers``); live ones go in ``remove-cell`` cells.
     """
+    return [
+        f"{report.url}: cell {i} shows an interactive widget; the website has no kernel, so its "
+        "controls do nothing (use course_utils.explorers.frame_explorer, and tag the live one remove-cell)"
+        for i, c in enumerate(report.cells)
+        if c["widget"]
+    ]
+
+
+def check_explorers_shown(report: PageReport, expected: int) -> list[str]:
+    """The page shows ``expected`` frame explorers (from the notebook), each with frames, controls and an image."""
     problems = []
-    widget_cells = [i for i, c in enumerate(report.cells) if c["widget"]]
-    if not widget_cells and uses_widgets:
-        return [
-            f"{report.url}: the notebook uses ipywidgets but the page has no widget output "
-            "(is _build/html older than the notebook?)"
-        ]
-    for i in widget_cells:
-        nearby = report.cells[max(i - 1, 0) : i + 2]
-        if not any(c["image"] for c in nearby):
-            problems.append(
-                f"{report.url}: the widget in cell {i} has no static figure (a loaded <img>) in its "
-                "own output or in the cell before or after it; offline readers would see nothing"
-            )
+    if len(report.explorers) < expected:
+        problems.append(
+            f"{report.url}: the notebook displays {expected} frame explorer(s) but the page shows "
+            f"{len(report.explorers)} (is _build/html older than the notebook, or did the cell fail?)"
+        )
+    for e in report.explorers:
+        if e["frames"] < 2 or e["controls"] < 1:
+            problems.append(f"{report.url}: explorer {e['id']} has {e['frames']} frames and {e['controls']} controls")
+        if not e["loaded"] or not is_meaningful_alt(e["alt"]):
+            problems.append(f"{report.url}: explorer {e['id']} shows no loaded image with alt text ({e['alt']!r})")
+    return problems
+
+
+# Move one control of one explorer and report what the reader then sees. Sliders are moved with the
+# keyboard (as a reader would, firing input and change), drop-downs by choosing the next option.
+_EXPLORER_STATE_JS = """
+([id, j]) => {
+  const e = document.getElementById(id);
+  const c = e.querySelectorAll('[data-control]')[j];
+  const img = e.querySelector('figure img');
+  return {kind: c.tagName.toLowerCase() === 'select' ? 'select' : 'range', value: c.value,
+          n: c.tagName.toLowerCase() === 'select' ? c.options.length : Number(c.max) + 1,
+          src: img.getAttribute('src'), alt: img.getAttribute('alt'),
+          caption: (e.querySelector('figcaption') || {}).textContent || ''};
+}
+"""
+_IMAGE_READY_JS = """
+async (id) => {
+  const img = document.getElementById(id).querySelector('figure img');
+  if (!img.complete) await new Promise(r => { img.onload = r; img.onerror = r; setTimeout(r, 3000); });
+  return img.naturalWidth;
+}
+"""
+
+
+def check_explorers_respond(page, url: str) -> list[str]:
+    """On ``url``, every control of every frame explorer changes the image it shows.
+
+    ``page`` is a Playwright page. Each control is moved one step (ArrowRight, or ArrowLeft at its
+    end, for a slider; the next option for a drop-down) and back.
+    """
+    page.goto(url, wait_until="load", timeout=30_000)
+    ids = page.eval_on_selector_all(f"article .{EXPLORER_CLASS}", "els => els.map(e => e.id)")
+    problems = []
+    for eid in ids:
+        n_controls = page.eval_on_selector(f"#{eid}", "e => e.querySelectorAll('[data-control]').length")
+        for j in range(n_controls):
+            before = page.evaluate(_EXPLORER_STATE_JS, [eid, j])
+            if before["n"] < 2:
+                continue
+            control = page.locator(f"#{eid} [data-control]").nth(j)
+            if before["kind"] == "select":
+                control.select_option(str((int(before["value"]) + 1) % before["n"]))
+            else:
+                control.focus()
+                control.press("ArrowLeft" if int(before["value"]) == before["n"] - 1 else "ArrowRight")
+            after = page.evaluate(_EXPLORER_STATE_JS, [eid, j])
+            width = page.evaluate(_IMAGE_READY_JS, eid)
+            where = f"{url}: explorer {eid}, control {j + 1} ({before['kind']})"
+            if after["value"] == before["value"]:
+                problems.append(f"{where}: the control did not move")
+            elif after["src"] == before["src"]:
+                problems.append(f"{where}: moving it did not change the image")
+            elif not width:
+                problems.append(f"{where}: the new image does not load")
+            elif after["alt"] == before["alt"] and after["caption"] == before["caption"]:
+                problems.append(f"{where}: the image changed but its alt text and caption did not")
+            if before["kind"] == "select":
+                control.select_option(before["value"])
+            else:
+                control.press("ArrowRight" if int(before["value"]) == before["n"] - 1 else "ArrowLeft")
     return problems
 
 

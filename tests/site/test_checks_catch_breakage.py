@@ -189,24 +189,16 @@ _WIDGET_CELL = (
 )
 
 
-def test_a_widget_without_static_figure_is_reported(break_site, browser_page, site_dir):
-    page = NOTEBOOK_PAGES[0]
-    plain = '<div class="cell"><p>no figure here</p></div>'
-    html = _inject(_html(site_dir, page), plain + _WIDGET_CELL + plain)
-    base = break_site({page.html: html.encode()})
-    report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
-    assert _any(sitecheck.check_static_figures_for_widgets(report, uses_widgets=False), "has no static figure")
-
-
-def test_a_widget_with_a_static_figure_passes(break_site, browser_page, site_dir):
+def test_a_widget_view_is_reported_as_a_dead_control(break_site, browser_page, site_dir):
     page, html, image = _page_with_output_image(site_dir)
     figure = (
         f'<div class="cell"><div class="cell_output"><img alt="A static figure for the widget" '
         f'src="../{image}"/></div></div>'
     )
+    # even with a static figure beside it: the slider itself does nothing on the website
     base = break_site({page.html: _inject(html, _WIDGET_CELL + figure).encode()})
     report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
-    assert sitecheck.check_static_figures_for_widgets(report, uses_widgets=True) == []
+    assert _any(sitecheck.check_no_dead_controls(report), "interactive widget", "controls do nothing")
 
 
 _PROGRESS_STATE = (
@@ -226,32 +218,56 @@ def _view(model_id: str) -> str:
     )
 
 
-def test_a_progress_bar_needs_no_figure_but_a_slider_does(break_site, browser_page, site_dir):
+def test_a_progress_bar_is_no_dead_control_but_a_slider_is(break_site, browser_page, site_dir):
     page = NOTEBOOK_PAGES[0]
     plain = '<div class="cell"><p>text</p></div>'
     html = _inject(_html(site_dir, page), plain + _PROGRESS_STATE + _view("bar") + plain + plain + _view("box") + plain)
     base = break_site({page.html: html.encode()})
     report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
-    problems = sitecheck.check_static_figures_for_widgets(report, uses_widgets=True)
-    assert len(problems) == 1 and "has no static figure" in problems[0], problems
+    problems = sitecheck.check_no_dead_controls(report)
+    assert len(problems) == 1 and "interactive widget" in problems[0], problems
     assert sum(c["progress"] for c in report.cells) == 1
 
 
-def test_widget_pages_lose_their_figures_are_reported(break_site, browser_page, site_dir):
-    widget_pages = [p for p in NOTEBOOK_PAGES if sitecheck.notebook_uses_widgets(p.source)]
-    if not widget_pages:
-        pytest.skip("no lesson uses ipywidgets yet (the synthetic widget tests above still run)")
-    page = widget_pages[0]
-    html = _html(site_dir, page)
-    has_widget_output = sitecheck.WIDGET_VIEW_MIME in html
-    html = re.sub(r'<img [^>]*src="\.\./_images/[^"]+"[^>]*>', "", html)
-    base = break_site({page.html: html.encode()})
+def _explorer_page(site_dir) -> tuple[sitecheck.TocPage, str]:
+    for page in NOTEBOOK_PAGES:
+        if sitecheck.notebook_explorers(page.source):
+            return page, _html(site_dir, page)
+    pytest.fail("no lesson displays a frame explorer")
+
+
+def test_an_explorer_whose_frames_are_lost_is_reported(break_site, browser_page, site_dir):
+    page, html = _explorer_page(site_dir)
+    broken_html = re.sub(r'(class="cu-explorer-frames">).*?(</script>)', r"\1{}\2", html, flags=re.S)
+    assert broken_html != html
+    base = break_site({page.html: broken_html.encode()})
+    problems = sitecheck.check_explorers_respond(browser_page, base + page.html)
+    assert _any(problems, "did not change the image"), problems
     report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
-    problems = sitecheck.check_static_figures_for_widgets(report, uses_widgets=True)
-    if has_widget_output:
-        assert _any(problems, "has no static figure"), problems
-    else:  # a stale build: the page lacks the widget output, which the check reports too
-        assert _any(problems, "has no widget output"), problems
+    assert _any(sitecheck.check_explorers_shown(report, 1), "0 frames"), report.explorers
+
+
+def test_an_explorer_without_handlers_is_reported(break_site, browser_page, site_dir):
+    page, html = _explorer_page(site_dir)
+    broken_html = re.sub(r' on(input|change)="[^"]*"', "", html)
+    assert broken_html != html
+    base = break_site({page.html: broken_html.encode()})
+    problems = sitecheck.check_explorers_respond(browser_page, base + page.html)
+    assert _any(problems, "did not change the image"), problems
+
+
+def test_an_explorer_missing_from_the_page_is_reported(break_site, browser_page, site_dir):
+    page, html = _explorer_page(site_dir)
+    broken_html = re.sub(r'class="cu-explorer"', 'class="cu-gone"', html)
+    base = break_site({page.html: broken_html.encode()})
+    report = sitecheck.collect(browser_page, base + page.html, run_axe=False)
+    expected = sitecheck.notebook_explorers(page.source)
+    assert _any(sitecheck.check_explorers_shown(report, expected), f"displays {expected} frame explorer", "shows 0")
+
+
+def test_the_real_explorers_pass_the_same_checks(browser_page, server, site_dir):
+    page, _ = _explorer_page(site_dir)
+    assert sitecheck.check_explorers_respond(browser_page, server.base_url + page.html) == []
 
 
 def test_an_accessibility_violation_is_reported(break_site, browser_page, site_dir):

@@ -51,11 +51,29 @@ def test_configured_branch_is_main(config):
     )
 
 
+@pytest.mark.parametrize("page", PAGES, ids=_ids)
+def test_no_page_shows_a_dead_control(reports, page):
+    """No interactive widget on the website: without a kernel its controls would do nothing."""
+    _fail_if(sitecheck.check_no_dead_controls(reports(page.html)))
+
+
 @pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=_ids)
-def test_widgets_come_with_a_static_figure_offline(reports, page):
-    """Pages whose notebook uses ipywidgets (or whose HTML holds widget output) show a plain figure."""
-    uses_widgets = sitecheck.notebook_uses_widgets(page.source)
-    _fail_if(sitecheck.check_static_figures_for_widgets(reports(page.html), uses_widgets))
+def test_the_frame_explorers_are_on_the_page(reports, page):
+    _fail_if(sitecheck.check_explorers_shown(reports(page.html), sitecheck.notebook_explorers(page.source)))
+
+
+def test_the_lessons_have_explorers():
+    counts = {p.docname: sitecheck.notebook_explorers(p.source) for p in NOTEBOOK_PAGES}
+    assert sum(counts.values()) >= 3, f"expected the explorers of lessons 1, 3 and 7, found {counts}"
+
+
+@pytest.mark.parametrize("page", [p for p in NOTEBOOK_PAGES if sitecheck.notebook_explorers(p.source)], ids=_ids)
+def test_moving_an_explorer_control_changes_its_image(server, browser_context, page):
+    tab = browser_context.new_page()
+    try:
+        _fail_if(sitecheck.check_explorers_respond(tab, server.base_url + page.html))
+    finally:
+        tab.close()
 
 
 @pytest.mark.parametrize("page", PAGES, ids=_ids)
