@@ -8,7 +8,8 @@
 # Steps (run in the order given; default: bench test lesson7):
 #   bench    benchmarks/bench_discriminative_loss.py on CUDA (and the CPU rows of that machine):
 #            the GPU speed-up of the vectorised loss over the per-instance loop (target >= 30x)
-#   test     tests/test_losses.py, including test_cuda_matches_cpu_including_autocast
+#   test     tests/test_losses.py (including test_cuda_matches_cpu_including_autocast) and
+#            tests/test_lab_owndata.py (own-data training with CUDA mixed precision)
 #   lesson7  lesson 7 in full mode (COURSE_FAST=0): mixed-precision training on the GPU, which
 #            aims at SBD >= 0.85 on the held-out sticks within 5 minutes of training
 #   lesson5  lesson 5 (U-Net) in full mode
@@ -55,7 +56,7 @@ for step in "${steps[@]}"; do
   case $step in
     bench)   run_step bench $PY benchmarks/bench_discriminative_loss.py --device all --repeats 20 --loop-repeats 5 \
                --out "$OUT/discriminative_loss_gpu_machine.json" ;;
-    test)    run_step test $PY -m pytest -q --noconftest -p no:cacheprovider tests/test_losses.py ;;
+    test)    run_step test $PY -m pytest -q --noconftest -p no:cacheprovider tests/test_losses.py tests/test_lab_owndata.py ;;
     lesson7) COURSE_FAST=${LESSON_FAST:-0} run_step lesson7 $PY scripts/run_notebook.py notebooks/07_discriminative_lab.ipynb \
                --log "$OUT/lesson7_cells.json" ;;
     lesson5) COURSE_FAST=${LESSON_FAST:-0} run_step lesson5 $PY scripts/run_notebook.py notebooks/05_unet.ipynb \

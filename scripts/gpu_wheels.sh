@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rm -rf .whl && mkdir -p .whl
-python3 -m pip download -q --disable-pip-version-check --no-warn-script-location --only-binary=:all: --python-version 3.12 \
+python3 -m pip download -q --disable-pip-version-check --only-binary=:all: --python-version 3.12 \
   --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 \
   -d .whl "ipython>=8,<10" "ipywidgets>=8,<9"
 ls .whl

@@ -10,7 +10,7 @@ The generated ones share :class:`~course_utils.data._base.SyntheticDataset`: ite
 ``(seed, split)`` is always the same, and items are ``(image (3, H, W) float32, labels (H, W) int64)``.
 """
 
-from .instances import ScatteredSticks, TouchingBlobs
+from .instances import ScatteredSticks, TouchingBlobs, fluorescent_nuclei
 from .pet import PET_CLASSES, PET_IGNORE_INDEX, oxford_pet_segmentation, pet_tensors, trimap_to_labels
 from .shapes import SHAPE_CLASSES, SHAPE_SPLITS, ShapesDataset, render_shapes_scene
 from .textures import TEXTURES, TextureMosaics, matched_textures, mosaic_layout, texture_mosaic
@@ -28,6 +28,7 @@ __all__ = [
     "ShapesDataset",
     "TextureMosaics",
     "TouchingBlobs",
+    "fluorescent_nuclei",
     "mosaic_layout",
     "oxford_pet_segmentation",
     "pet_tensors",

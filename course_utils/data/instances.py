@@ -1,7 +1,9 @@
 """Instance segmentation data generated anywhere (lesson 7): same-coloured objects that touch or cross.
 
 * :class:`ScatteredSticks` -- the sticks of De Brabandere et al. (2017), crossing and occluding;
-* :class:`TouchingBlobs` -- same-colour cells that touch, where colour cannot separate instances.
+* :class:`TouchingBlobs` -- same-colour cells that touch, where colour cannot separate instances;
+* :func:`fluorescent_nuclei` -- one 12-bit, uint16 microscopy-like image of nuclei and its mask,
+  the kind of data a reader brings to :mod:`course_utils.lab.owndata`.
 
 Labels are instance ids: 0 is the background, 1..K the objects.
 """
@@ -14,7 +16,7 @@ import torch
 from .._validate import check_float, check_int
 from ._base import SyntheticDataset
 
-__all__ = ["ScatteredSticks", "TouchingBlobs"]
+__all__ = ["ScatteredSticks", "TouchingBlobs", "fluorescent_nuclei"]
 
 _SPLITS = {"train": 0, "test": 1}
 _STREAM = 7_000  # instance datasets' streams never meet the shapes' ones
@@ -171,3 +173,48 @@ class TouchingBlobs(SyntheticDataset):
         """(H, W) int64 colour index of image ``index`` (0 = background): the semantic labels."""
         color, _ = self._colors_and_labels(self.rng(self._index(index)))
         return torch.from_numpy(color)
+
+
+def fluorescent_nuclei(
+    seed: int, height: int = 96, width: int = 128, n_nuclei: int = 28
+) -> tuple[np.ndarray, np.ndarray]:
+    """A fluorescence-microscopy-like image of nuclei, some touching or overlapping, and its mask.
+
+    Elliptical nuclei (semi-axes 5-8 and 3.5-5.5 px, random orientation and brightness, dimmer at
+    the rim) are drawn one after the other, later ones on top; nuclei left with fewer than 12
+    visible pixels are dropped. The signal is blurred (sigma 0.8 px), put on an uneven background,
+    and given Poisson (shot) noise, as a 12-bit camera stores it in uint16.
+
+    Args:
+        seed: the same seed always gives the same image.
+        height: H in pixels (>= 16).
+        width: W in pixels (>= 16).
+        n_nuclei: nuclei drawn (>= 1); a few may be dropped as hidden.
+
+    Returns:
+        ``(image, labels)``: image (H, W) uint16 in [0, 4095]; labels (H, W) uint16, 0 background
+        and one value per visible nucleus (not consecutive where nuclei were dropped).
+    """
+    from scipy.ndimage import gaussian_filter
+
+    seed = check_int(seed, "seed", min_value=0)
+    h = check_int(height, "height", min_value=16)
+    w = check_int(width, "width", min_value=16)
+    n = check_int(n_nuclei, "n_nuclei", min_value=1, max_value=65535)
+    rng = np.random.default_rng([_STREAM + 2, seed])
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    labels = np.zeros((h, w), np.uint16)
+    signal = np.zeros((h, w))
+    for k in range(1, n + 1):
+        cy, cx = rng.uniform(5, h - 5), rng.uniform(5, w - 5)
+        a, b, th = rng.uniform(5, 8), rng.uniform(3.5, 5.5), rng.uniform(0, np.pi)
+        u = ((xx - cx) * np.cos(th) + (yy - cy) * np.sin(th)) / a
+        v = (-(xx - cx) * np.sin(th) + (yy - cy) * np.cos(th)) / b
+        inside = u * u + v * v <= 1
+        labels[inside] = k
+        signal[inside] = rng.uniform(0.6, 1.0) * (1 - 0.35 * (u * u + v * v)[inside])
+    ids, counts = np.unique(labels, return_counts=True)
+    hidden = ids[(ids > 0) & (counts < 12)]
+    labels[np.isin(labels, hidden)] = 0
+    image = gaussian_filter(signal, 0.8) * 2600 + 300 + gaussian_filter(rng.normal(0, 1, (h, w)), 3) * 150
+    return rng.poisson(np.clip(image, 0, None)).clip(0, 4095).astype(np.uint16), labels
