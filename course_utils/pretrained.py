@@ -101,6 +101,13 @@ SUPPORTED: dict[str, _Spec] = {
         _SEG_SEES,
         _SEG_MISSES,
     ),
+    "deeplabv3_resnet101": _Spec(
+        "deeplabv3_resnet101",
+        "DeepLabV3_ResNet101_Weights.COCO_WITH_VOC_LABELS_V1",
+        _SEG_KW,
+        _SEG_SEES,
+        _SEG_MISSES,
+    ),
     "fcn_resnet50": _Spec(
         "fcn_resnet50",
         "FCN_ResNet50_Weights.COCO_WITH_VOC_LABELS_V1",
