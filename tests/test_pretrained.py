@@ -29,7 +29,13 @@ def _random_state_dict(name: str, seed: int) -> dict:
 
 
 def test_supported_names_and_weights_metadata():
-    for name in ("resnet18", "deeplabv3_mobilenet_v3_large", "deeplabv3_resnet50", "deeplabv3_resnet101", "fcn_resnet50"):
+    for name in (
+        "resnet18",
+        "deeplabv3_mobilenet_v3_large",
+        "deeplabv3_resnet50",
+        "deeplabv3_resnet101",
+        "fcn_resnet50",
+    ):
         assert name in pretrained.SUPPORTED
         w = pretrained.weights_for(name)
         assert pretrained.weights_filename(name) == w.url.rsplit("/", 1)[-1]
