@@ -87,34 +87,15 @@ SUPPORTED: dict[str, _Spec] = {
         "what ImageNet training adds: features that group textures and object parts by meaning, "
         "and sensible ImageNet class predictions",
     ),
-    "deeplabv3_mobilenet_v3_large": _Spec(
-        "deeplabv3_mobilenet_v3_large",
-        "DeepLabV3_MobileNet_V3_Large_Weights.COCO_WITH_VOC_LABELS_V1",
-        _SEG_KW,
-        _SEG_SEES,
-        _SEG_MISSES,
-    ),
-    "deeplabv3_resnet50": _Spec(
-        "deeplabv3_resnet50",
-        "DeepLabV3_ResNet50_Weights.COCO_WITH_VOC_LABELS_V1",
-        _SEG_KW,
-        _SEG_SEES,
-        _SEG_MISSES,
-    ),
-    "deeplabv3_resnet101": _Spec(
-        "deeplabv3_resnet101",
-        "DeepLabV3_ResNet101_Weights.COCO_WITH_VOC_LABELS_V1",
-        _SEG_KW,
-        _SEG_SEES,
-        _SEG_MISSES,
-    ),
-    "fcn_resnet50": _Spec(
-        "fcn_resnet50",
-        "FCN_ResNet50_Weights.COCO_WITH_VOC_LABELS_V1",
-        _SEG_KW,
-        _SEG_SEES,
-        _SEG_MISSES,
-    ),
+    **{
+        name: _Spec(name, f"{enum}.COCO_WITH_VOC_LABELS_V1", _SEG_KW, _SEG_SEES, _SEG_MISSES)
+        for name, enum in (
+            ("deeplabv3_mobilenet_v3_large", "DeepLabV3_MobileNet_V3_Large_Weights"),
+            ("deeplabv3_resnet50", "DeepLabV3_ResNet50_Weights"),
+            ("deeplabv3_resnet101", "DeepLabV3_ResNet101_Weights"),
+            ("fcn_resnet50", "FCN_ResNet50_Weights"),
+        )
+    },
 }
 
 _HASH_RE = re.compile(r"-([a-f0-9]*)\.")  # torchvision/torch.hub file names: name-<sha256 prefix>.pth

@@ -3,6 +3,7 @@
 * :mod:`~course_utils.data.shapes` -- shapes on cluttered backgrounds (semantic, lessons 4-6);
 * :mod:`~course_utils.data.instances` -- scattered sticks and touching blobs (instances, lesson 7);
 * :mod:`~course_utils.data.textures` -- texture mosaics that colour cannot separate (lesson 3);
+* :mod:`~course_utils.data.pairs` -- your own (image, instance mask) pairs, checked (lesson 7);
 * :mod:`~course_utils.data.pet` -- Oxford-IIIT Pet photos (online only);
 * :mod:`~course_utils.data.voc` -- PASCAL VOC class names and colours (lesson 6).
 
@@ -11,6 +12,7 @@ The generated ones share :class:`~course_utils.data._base.SyntheticDataset`: ite
 """
 
 from .instances import ScatteredSticks, TouchingBlobs, fluorescent_nuclei
+from .pairs import InstancePairs, as_image, as_instance_labels
 from .pet import PET_CLASSES, PET_IGNORE_INDEX, oxford_pet_segmentation, pet_tensors, trimap_to_labels
 from .shapes import SHAPE_CLASSES, SHAPE_SPLITS, ShapesDataset, render_shapes_scene
 from .textures import TEXTURES, TextureMosaics, matched_textures, mosaic_layout, texture_mosaic
@@ -28,6 +30,9 @@ __all__ = [
     "ShapesDataset",
     "TextureMosaics",
     "TouchingBlobs",
+    "InstancePairs",
+    "as_image",
+    "as_instance_labels",
     "fluorescent_nuclei",
     "mosaic_layout",
     "oxford_pet_segmentation",
