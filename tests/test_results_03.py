@@ -1,5 +1,6 @@
 """Lesson 3's timing statements, checked on the values its nbval run glued (issue 14: budgets in tests)."""
 
+import pytest
 from lesson_results import glued
 
 STEM = "03_dense_features"
@@ -18,3 +19,21 @@ def test_a_grid_cell_is_a_spacing_with_a_wider_effective_field():
     assert g["rf_layer4"] == 435, "layer4's theoretical receptive field, as lesson 4 derives it"
     # measured 68 px with random weights on a 224 px input: well inside the 435 px field, wider than a 32 px cell
     assert 16 < g["erf_rms_px"] < 435 / 4, f"rms radius of the effective receptive field: {g['erf_rms_px']:.0f} px"
+
+
+def test_trained_dense_features_separate_the_mosaic_that_rgb_cannot():
+    g = glued(STEM)
+    # issue 16: offline, a ResNet18 trained on crops of the textures' top halves; measured on the
+    # bottom-half mosaic: 0.763 (layer3, 3x3 mean), RGB -0.000, random weights at most 0.231
+    assert g["ari_rgb_mosaic"] < 0.05, f"RGB k-means on the colour-matched mosaic: {g['ari_rgb_mosaic']:.3f}"
+    assert g["ari_trained_dense_mosaic"] >= 0.6, f"trained dense k-means: {g['ari_trained_dense_mosaic']:.3f}"
+    assert g["ari_trained_dense_mosaic"] > g["ari_random_smoothed_best"] + 0.2
+    assert g["ari_trained_layer"] in ("layer3", "layer4")
+
+
+def test_the_texture_network_trains_within_its_budget():
+    g = glued(STEM)
+    if "texture_train_seconds" not in g:
+        pytest.skip("ImageNet weights were loaded: the lesson trains no texture network")
+    # issue 16: training <= 30 s on 2 CPU cores (14 s measured: 160 steps of 32 crops of 32 px)
+    assert g["texture_train_seconds"] <= 30, f"texture network trained in {g['texture_train_seconds']:.1f} s"
