@@ -201,7 +201,7 @@ def unchanged(before: Any, after: Any, what: str = "the input") -> None:
 
     Args:
         before: the copy made before calling the student's function (a list or tuple of arrays, such
-            as a list of feature maps, is compared item by item).
+            as a list of feature maps, is compared item by item; a dict of arrays key by key).
         after: the same argument after the call.
         what: how the message names the argument.
 
@@ -227,6 +227,13 @@ def unchanged(before: Any, after: Any, what: str = "the input") -> None:
         if not np.all(same):
             n = int((~np.asarray(same)).sum())
             raise CheckFailed(f"{what} was modified in place ({n} of {b.size} entries changed); {advice}")
+        return
+    if isinstance(before, dict) and any(_is_array(b) for b in before.values()):  # e.g. name -> feature map
+        if not isinstance(after, dict) or list(after) != list(before):
+            keys = list(after) if isinstance(after, dict) else _type_name(type(after))
+            raise CheckFailed(f"{what} was modified in place (its keys were {list(before)}, now {keys}); {advice}")
+        for key in before:
+            unchanged(before[key], after[key], f"{what}[{key!r}]")
         return
     if before != after:
         raise CheckFailed(f"{what} was modified in place (it was {before!r}, now {after!r}); {advice}")

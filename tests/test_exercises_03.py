@@ -15,8 +15,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from exercise_harness import function_source, graded_cells, load, n_checks, run_in, solution_source, wrong_answer_cases
+from sklearn.metrics import adjusted_rand_score
 
-from course_utils import exercises
+from course_utils import clustering, exercises
 
 SOURCE = load("03_dense_features")
 
@@ -31,8 +32,12 @@ def _namespace() -> dict:
         "exercises": exercises,
         "PATCH": 56,  # the lesson's patch size
         "taps": {"layer4": torch.zeros(1, 512, 10, 15)},  # the lesson's feature maps of the photo
+        "adjusted_rand_score": adjusted_rand_score,
+        "clustering": clustering,
+        "layout": np.zeros((256, 256), np.int64),  # the lesson's mosaic layout: an answer must not read it
+        "MOSAIC_SIZE": 256,
     }
-    for name in ("conv_out", "resnet18_grid", "patches_of"):
+    for name in ("conv_out", "resnet18_grid", "patches_of", "cluster_map", "upsample_labels"):
         exec(function_source(SOURCE, name), ns)
     return ns
 
@@ -43,30 +48,31 @@ def _verdict(ex_id: str, answer: str | None) -> str:
 
 WRONG = {
     "3.1": (
-        "def fmap_to_rows(fmap):\n",
+        "def interior_ari(labels, layout, margin):\n",
         {
-            "reshape without permute": """
-            _, C, h, w = fmap.shape
-            return fmap.reshape(h * w, C)""",
-            "column-major order (permute(2, 1, 0))": """
-            _, C, h, w = fmap.shape
-            return fmap[0].permute(2, 1, 0).reshape(h * w, C)""",
-            "forgets to transpose: (C, h*w)": """
-            _, C, h, w = fmap.shape
-            return fmap[0].reshape(C, h * w)""",
-            "hard-codes the check's shape": "return fmap[0].permute(1, 2, 0).reshape(15, 6)",
-            "reads the channel count of the lesson's layer4 map": """
-            return fmap[0].permute(1, 2, 0).reshape(-1, taps["layer4"].shape[1])""",
-            "squeezes the batch axis in place": """
-            fmap.squeeze_(0)
-            C, h, w = fmap.shape
-            return fmap.permute(1, 2, 0).reshape(h * w, C)""",
-            "returns a NumPy array": """
-            _, C, h, w = fmap.shape
-            return fmap[0].permute(1, 2, 0).reshape(h * w, C).numpy()""",
-            "returns a list of rows": """
-            _, C, h, w = fmap.shape
-            return fmap[0].permute(1, 2, 0).reshape(h * w, C).tolist()""",
+            "crops only the top and left": """
+            return float(adjusted_rand_score(layout[margin:, margin:].ravel(), labels[margin:, margin:].ravel()))""",
+            "crops the rows only": """
+            return float(adjusted_rand_score(layout[margin:-margin or None].ravel(), labels[margin:-margin or None].ravel()))""",
+            "one pixel too many (margin + 1)": """
+            m = margin + 1
+            return float(adjusted_rand_score(layout[m:-m].T[m:-m].ravel(), labels[m:-m].T[m:-m].ravel()))""",
+            "negative slice breaks margin 0": """
+            return float(adjusted_rand_score(layout[margin:-margin, margin:-margin].ravel(),
+                                             labels[margin:-margin, margin:-margin].ravel()))""",
+            "pixel accuracy instead of the ARI": """
+            inner = (slice(margin, labels.shape[0] - margin), slice(margin, labels.shape[1] - margin))
+            return float((labels[inner] == layout[inner]).mean())""",
+            "scores the whole image": "return float(adjusted_rand_score(layout.ravel(), labels.ravel()))",
+            "marks the border in place": """
+            labels[:margin], layout[:margin] = -1, -1
+            return float(adjusted_rand_score(layout[margin:].ravel(), labels[margin:].ravel()))""",
+            "reads the lesson's layout": """
+            inner = (slice(margin, labels.shape[0] - margin), slice(margin, labels.shape[1] - margin))
+            return float(adjusted_rand_score(globals()["layout"][inner].ravel(), labels[inner].ravel()))""",
+            "returns the pair of cropped maps": """
+            inner = (slice(margin, labels.shape[0] - margin), slice(margin, labels.shape[1] - margin))
+            return labels[inner], layout[inner]""",
         },
     ),
     "3.2": (
@@ -81,41 +87,51 @@ WRONG = {
         },
     ),
     "3.3": (
-        "def hypercolumn(maps, size):\n",
+        "def best_layer(fmaps, layout, k):\n",
         {
-            "align_corners=True": """
-            return torch.cat([F.interpolate(m, size=size, mode="bilinear", align_corners=True) for m in maps], dim=1)""",
-            "nearest instead of bilinear": """
-            return torch.cat([F.interpolate(m, size=size, mode="nearest") for m in maps], dim=1)""",
-            "concatenates along the batch axis": """
-            return torch.cat([F.interpolate(m, size=size, mode="bilinear", align_corners=False) for m in maps], dim=0)""",
-            "upsamples to the first map's size instead of size": """
-            size = maps[0].shape[-2:]
-            return torch.cat([F.interpolate(m, size=size, mode="bilinear", align_corners=False) for m in maps], dim=1)""",
-            "swaps height and width of size": """
-            hw = (size[1], size[0])
-            return torch.cat([F.interpolate(m, size=hw, mode="bilinear", align_corners=False) for m in maps], dim=1)""",
-            "integer scale factor": """
-            return torch.cat([F.interpolate(m, scale_factor=size[0] // m.shape[-2], mode="bilinear",
-                                            align_corners=False) for m in maps], dim=1)""",
-            "replaces the maps of the list in place": """
-            for i, m in enumerate(maps):
-                maps[i] = F.interpolate(m, size=size, mode="bilinear", align_corners=False)
-            return torch.cat(maps, dim=1)""",
-            "returns the list of upsampled maps": """
-            return [F.interpolate(m, size=size, mode="bilinear", align_corners=False) for m in maps]""",
+            "the worst layer (min)": """
+            s = {n: adjusted_rand_score(layout.ravel(), upsample_labels(cluster_map(f, k), layout.shape).ravel())
+                 for n, f in fmaps.items()}
+            n = min(s, key=s.get)
+            return n, float(s[n])""",
+            "returns the name only": """
+            s = {n: adjusted_rand_score(layout.ravel(), upsample_labels(cluster_map(f, k), layout.shape).ravel())
+                 for n, f in fmaps.items()}
+            return max(s, key=s.get)""",
+            "the last layer, not the best": """
+            n = list(fmaps)[-1]
+            return n, float(adjusted_rand_score(layout.ravel(), upsample_labels(cluster_map(fmaps[n], k), layout.shape).ravel()))""",
+            "the finest grid, unscored": """
+            n = max(fmaps, key=lambda n: fmaps[n].shape[-1] * fmaps[n].shape[-2])
+            return n, 1.0""",
+            "scores at grid size (no upsampling)": """
+            s = {n: adjusted_rand_score(layout[::4, ::4].ravel(), cluster_map(f, k).ravel()) for n, f in fmaps.items()}
+            n = max(s, key=s.get)
+            return n, float(s[n])""",
+            "reads the lesson's layout": """
+            lay = globals()["layout"]
+            s = {n: adjusted_rand_score(lay.ravel(), upsample_labels(cluster_map(f, k), lay.shape).ravel())
+                 for n, f in fmaps.items()}
+            n = max(s, key=s.get)
+            return n, float(s[n])""",
+            "returns a list, not a pair": """
+            s = {n: adjusted_rand_score(layout.ravel(), upsample_labels(cluster_map(f, k), layout.shape).ravel())
+                 for n, f in fmaps.items()}
+            n = max(s, key=s.get)
+            return [n, float(s[n])]""",
         },
     ),
     "3.4": (
-        "def patch_count(side, patch, stride):\n",
+        "def pixels_ratio(side, patch, stride, net_side=224):\n",
         {
-            "ignores the patch size": "return (side // stride) ** 2",
-            "one too few per axis": "return ((side - patch) // stride) ** 2",
-            "counts one axis only": "return (side - patch) // stride + 1",
-            "true division, then int": "return int(((side - patch) / stride + 1) ** 2)",
-            "rounds up": "return (-(-(side - patch) // stride) + 1) ** 2",
-            "reads the lesson's PATCH": "return ((side - PATCH) // stride + 1) ** 2",
-            "returns a float": "return float(((side - patch) // stride + 1) ** 2)",
+            "forgets the resize to net_side": "return ((side - patch) // stride + 1) ** 2 * patch**2 / side**2",
+            "the crop count only": "return ((side - patch) // stride + 1) ** 2",
+            "the inverse ratio": "return side**2 / (((side - patch) // stride + 1) ** 2 * net_side**2)",
+            "ignores the stride": "return (side // patch) ** 2 * net_side**2 / side**2",
+            "one crop too few per axis": "return ((side - patch) // stride) ** 2 * net_side**2 / side**2",
+            "hard-codes 224": "return ((side - patch) // stride + 1) ** 2 * 224**2 / side**2",
+            "integer division truncates": "return ((side - patch) // stride + 1) ** 2 * net_side**2 // side**2",
+            "counts crops in one direction only": "return ((side - patch) // stride + 1) * net_side**2 / side**2",
         },
     ),
 }
@@ -157,3 +173,16 @@ def test_the_helpers_of_these_checks_report_in_words():
     maps.pop()
     with pytest.raises(exercises.CheckFailed, match=r"^maps was modified in place \(it had 2 items, now 1\)"):
         exercises.unchanged(before, maps, "maps")
+
+
+def test_unchanged_compares_a_dict_of_maps_key_by_key():
+    """3.3 passes a dict of feature maps: ``unchanged`` checks every map and the keys."""
+    fmaps = {"a": torch.zeros(1, 2, 3, 3), "b": torch.ones(1, 1, 2, 2)}
+    before = exercises.snapshot(fmaps)
+    exercises.unchanged(before, fmaps, "fmaps")
+    fmaps["b"].mul_(3)
+    with pytest.raises(exercises.CheckFailed, match=r"^fmaps\['b'\] was modified in place \(4 of 4 entries"):
+        exercises.unchanged(before, fmaps, "fmaps")
+    del fmaps["a"]
+    with pytest.raises(exercises.CheckFailed, match=r"its keys were \['a', 'b'\], now \['b'\]"):
+        exercises.unchanged(before, fmaps, "fmaps")
