@@ -1,10 +1,12 @@
-"""Lesson 6's exercise checks reject the usual wrong answers and accept the right one (issue 18).
+"""Lesson 6's exercise checks reject the usual wrong answers and accept the right one (issues 17 and 18).
 
 Each wrong answer is a function body a student might write; the exercise's public and hidden check cells
 (taken from the notebook, matched by the exercise id in cell metadata) must reject it with ``CheckFailed``
 (a message in words), the lesson's solution must pass, and the student version's stub must report "not yet
 implemented". The checks run in a namespace of stand-ins for the lesson's globals: torchvision's models
-without weights (the strides do not depend on them), a small mask, the lesson's own helpers.
+without weights (the strides do not depend on them), a small mask, the lesson's own helpers. Exercises 6.4-6.6
+(the inference pitfalls: normalisation, resizing the logits, ``align_corners``) get the astronaut photo, the
+weights' preprocessing (offline: it ships with torchvision) and random coarse logits in place of the head's.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import torchvision
 from exercise_harness import function_source, graded_cells, load, n_checks, run_in, solution_source, wrong_answer_cases
 from torchvision.models import segmentation
 
-from course_utils import exercises, viz
+from course_utils import exercises, images, viz
 
 SOURCE = load("06_deeplabv3")
 
@@ -38,10 +40,20 @@ def _models() -> tuple[dict, nn.Module]:
     ).features.eval()
 
 
+@functools.lru_cache(maxsize=1)
+def _photo_once() -> np.ndarray:
+    return images.sample_image("astronaut")
+
+
+def _photo() -> np.ndarray:
+    return _photo_once().copy()  # a wrong answer may write into it
+
+
 def _namespace() -> dict:
     compare_models, classifier_features = _models()
     rng = np.random.default_rng(0)
     mask = torch.from_numpy(rng.choice([0, 8, 15], size=(24, 32), p=[0.6, 0.3, 0.1]))  # background, cat, person
+    weights = segmentation.DeepLabV3_MobileNet_V3_Large_Weights.COCO_WITH_VOC_LABELS_V1
     ns = {
         "__name__": "__main__",
         "np": np,
@@ -60,8 +72,13 @@ def _namespace() -> dict:
         "os_resnet": 8,
         "os_fcn": 8,
         "os_classifier": 32,
+        "photo": _photo(),
+        "weights": weights,
+        "preprocess": weights.transforms(),
+        "x": torch.zeros(1, 3, 520, 520),  # the model's input: only its size is used
+        "coarse": torch.from_numpy(rng.normal(size=(1, 21, 33, 33)).astype(np.float32)),  # the head's scores
     }
-    for name in ("valid_tap_fraction", "output_stride_of"):
+    for name in ("valid_tap_fraction", "output_stride_of", "segment"):
         exec(function_source(SOURCE, name), ns)
     return ns
 
@@ -176,6 +193,146 @@ WRONG = {
             pos = torch.arange(size)
             inside = sum(((pos + o >= 0) & (pos + o < size)).float() for o in (-rate, 0, rate))
             return inside.mean() ** 2 / 9""",
+        },
+    ),
+    "6.4": (
+        "def prepare(image, mean, std):\n",
+        {
+            "no normalisation (only divides by 255)": """
+            return (torch.tensor(image).permute(2, 0, 1).float() / 255).unsqueeze(0)""",
+            "normalises the 0..255 values (no division by 255)": """
+            x = torch.tensor(image).permute(2, 0, 1).float()
+            return ((x - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)).unsqueeze(0)""",
+            "mean and std swapped": """
+            x = torch.tensor(image).permute(2, 0, 1).float() / 255
+            return ((x - torch.tensor(std).view(3, 1, 1)) / torch.tensor(mean).view(3, 1, 1)).unsqueeze(0)""",
+            "HWC not permuted (channels last)": """
+            x = torch.tensor(image).float() / 255
+            return ((x - torch.tensor(mean)) / torch.tensor(std)).unsqueeze(0)""",
+            "reshapes HWC to CHW instead of permuting": """
+            h, w, _ = image.shape
+            x = torch.tensor(image).float().reshape(3, h, w) / 255
+            return ((x - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)).unsqueeze(0)""",
+            "permute(2, 1, 0): height and width swapped": """
+            x = torch.tensor(image).permute(2, 1, 0).float() / 255
+            return ((x - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)).unsqueeze(0)""",
+            "channel order reversed (BGR)": """
+            x = torch.tensor(image[..., ::-1].copy()).permute(2, 0, 1).float() / 255
+            return ((x - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)).unsqueeze(0)""",
+            "mean broadcast over the wrong axis (the width)": """
+            x = torch.tensor(image).permute(2, 0, 1).float() / 255
+            return ((x - torch.tensor(mean)) / torch.tensor(std)).unsqueeze(0)""",
+            "standardises with the photo's own statistics": """
+            x = torch.tensor(image).permute(2, 0, 1).float() / 255
+            m, s = x.mean(dim=(1, 2), keepdim=True), x.std(dim=(1, 2), keepdim=True)
+            return ((x - m) / s).unsqueeze(0)""",
+            "hard-codes ImageNet's mean and std": """
+            x = torch.tensor(image).permute(2, 0, 1).float() / 255
+            m = torch.tensor([0.485, 0.456, 0.406]).view(3, 1, 1)
+            s = torch.tensor([0.229, 0.224, 0.225]).view(3, 1, 1)
+            return ((x - m) / s).unsqueeze(0)""",
+            "returns a NumPy array": """
+            x = image.transpose(2, 0, 1)[None] / 255.0
+            return ((x - np.array(mean)[:, None, None]) / np.array(std)[:, None, None]).astype(np.float32)""",
+            "returns float64": """
+            x = torch.tensor(image).permute(2, 0, 1).double() / 255
+            m, s = torch.tensor(mean, dtype=torch.float64), torch.tensor(std, dtype=torch.float64)
+            return ((x - m.view(3, 1, 1)) / s.view(3, 1, 1)).unsqueeze(0)""",
+            "no batch axis": """
+            x = torch.tensor(image).permute(2, 0, 1).float() / 255
+            return (x - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)""",
+            "subtracts the mean in place, in the photo's own memory": """
+            x = torch.from_numpy(image).permute(2, 0, 1)  # a view: shares the photo's memory
+            x -= (255 * torch.tensor(mean)).round().to(torch.uint8).view(3, 1, 1)
+            return (x.float() / 255 / torch.tensor(std).view(3, 1, 1)).unsqueeze(0)""",
+        },
+    ),
+    "6.5": (
+        "def mask_at(logits, size):\n",
+        {
+            "argmax first, then resizes the mask (nearest)": """
+            labels = logits.argmax(dim=1, keepdim=True).float()
+            return F.interpolate(labels, size=size, mode="nearest")[0, 0].long()""",
+            "argmax first, then resizes the labels bilinearly (rounded)": """
+            labels = logits.argmax(dim=1, keepdim=True).float()
+            return F.interpolate(labels, size=size, mode="bilinear", align_corners=False)[0, 0].round().long()""",
+            "argmax first, then resizes the labels bilinearly (truncated)": """
+            labels = logits.argmax(dim=1, keepdim=True).float()
+            return F.interpolate(labels, size=size, mode="bilinear", align_corners=False)[0, 0].long()""",
+            "align_corners=True": """
+            return F.interpolate(logits, size=size, mode="bilinear", align_corners=True).argmax(dim=1)[0]""",
+            "nearest on the logits": """
+            return F.interpolate(logits, size=size, mode="nearest").argmax(dim=1)[0]""",
+            "bicubic on the logits": """
+            return F.interpolate(logits, size=size, mode="bicubic", align_corners=False).argmax(dim=1)[0]""",
+            "(W, H) swapped": """
+            scores = F.interpolate(logits, size=(size[1], size[0]), mode="bilinear", align_corners=False)
+            return scores.argmax(dim=1)[0]""",
+            "keeps the batch axis (1, H, W)": """
+            return F.interpolate(logits, size=size, mode="bilinear", align_corners=False).argmax(dim=1)""",
+            "returns a float mask": """
+            return F.interpolate(logits, size=size, mode="bilinear", align_corners=False).argmax(dim=1)[0].float()""",
+            "argmax over the batch dimension": """
+            return F.interpolate(logits, size=size, mode="bilinear", align_corners=False).argmax(dim=0)[0]""",
+            "returns a NumPy array (like segment)": """
+            scores = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
+            return scores.argmax(dim=1)[0].numpy()""",
+            "resizes by the output stride (scale_factor=8) instead of to size": """
+            scores = F.interpolate(logits, scale_factor=8, mode="bilinear", align_corners=False)
+            return scores.argmax(dim=1)[0]""",
+            "reads the photo's size": """
+            scores = F.interpolate(logits, size=photo.shape[:2], mode="bilinear", align_corners=False)
+            return scores.argmax(dim=1)[0]""",
+            "subtracts the max in place (for a softmax)": """
+            logits -= logits.amax(dim=1, keepdim=True)
+            return F.interpolate(logits, size=size, mode="bilinear", align_corners=False).argmax(dim=1)[0]""",
+        },
+    ),
+    "6.6": (
+        "def changed_pixels(logits, size):\n",
+        {
+            "compares align_corners=True with True": """
+            a = F.interpolate(logits, size=size, mode="bilinear", align_corners=True).argmax(dim=1)
+            b = F.interpolate(logits, size=size, mode="bilinear", align_corners=True).argmax(dim=1)
+            return int((a != b).sum())""",
+            "counts at the logits' size (no resize)": """
+            a = F.interpolate(logits, size=logits.shape[-2:], mode="bilinear", align_corners=False).argmax(dim=1)
+            b = F.interpolate(logits, size=logits.shape[-2:], mode="bilinear", align_corners=True).argmax(dim=1)
+            return int((a != b).sum())""",
+            "compares bilinear with nearest": """
+            a = F.interpolate(logits, size=size, mode="bilinear", align_corners=False).argmax(dim=1)
+            b = F.interpolate(logits, size=size, mode="nearest").argmax(dim=1)
+            return int((a != b).sum())""",
+            "counts the changed logits, not the changed classes": """
+            a = F.interpolate(logits, size=size, mode="bilinear", align_corners=False)
+            b = F.interpolate(logits, size=size, mode="bilinear", align_corners=True)
+            return int((a != b).sum())""",
+            "counts the unchanged pixels": """
+            a = F.interpolate(logits, size=size, mode="bilinear", align_corners=False).argmax(dim=1)
+            b = F.interpolate(logits, size=size, mode="bilinear", align_corners=True).argmax(dim=1)
+            return int((a == b).sum())""",
+            "returns the fraction": """
+            a = F.interpolate(logits, size=size, mode="bilinear", align_corners=False).argmax(dim=1)
+            b = F.interpolate(logits, size=size, mode="bilinear", align_corners=True).argmax(dim=1)
+            return float((a != b).float().mean())""",
+            "returns a tensor": """
+            a = F.interpolate(logits, size=size, mode="bilinear", align_corners=False).argmax(dim=1)
+            b = F.interpolate(logits, size=size, mode="bilinear", align_corners=True).argmax(dim=1)
+            return (a != b).sum()""",
+            "(W, H) swapped": """
+            hw = (size[1], size[0])
+            a = F.interpolate(logits, size=hw, mode="bilinear", align_corners=False).argmax(dim=1)
+            b = F.interpolate(logits, size=hw, mode="bilinear", align_corners=True).argmax(dim=1)
+            return int((a != b).sum())""",
+            "resizes the masks, not the logits": """
+            labels = logits.argmax(dim=1, keepdim=True).float()
+            a = F.interpolate(labels, size=size, mode="bilinear", align_corners=False).round()
+            b = F.interpolate(labels, size=size, mode="bilinear", align_corners=True).round()
+            return int((a != b).sum())""",
+            "counts only the first row": """
+            a = F.interpolate(logits, size=size, mode="bilinear", align_corners=False).argmax(dim=1)
+            b = F.interpolate(logits, size=size, mode="bilinear", align_corners=True).argmax(dim=1)
+            return int((a[0, 0] != b[0, 0]).sum())""",
         },
     ),
 }

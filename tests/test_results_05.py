@@ -19,6 +19,8 @@ def test_results_are_glued(g):
         "miou_unet",
         "miou_unet_sd",
         "miou_unet_seed0",
+        "miou_fcn_baseline",
+        "fcn_verdict",
         "resnet_unet_run",
         "skip_gain_mean",
         "skip_gain_sd",
@@ -58,6 +60,12 @@ def test_fast_mode_targets(g):
     assert g["skip_gain_mean"] > 0, "on average over the seeds, the skips help"
     assert 0 < g["skip_gain_sd"] < 0.2 and math.isfinite(g["skip_gain_mean"])
     assert g["miou_colour"] < g["miou_unet"], "the U-Net beats the best colour-only rule"
+    # the strongest simple baseline (issue 17): lesson 4's FCN, same budget and seeds; measured 0.371 / 0.373 / 0.387
+    assert g["miou_fcn_baseline"] > g["miou_colour"] and 0 <= g["miou_fcn_baseline_sd"] < 0.2
+    verdict = str(g["fcn_verdict"])
+    better = g["miou_unet"] > g["miou_fcn_baseline"]
+    assert ("beats lesson 4's FCN" in verdict) <= better, "the verdict says the U-Net wins, the means do not"
+    assert ("FCN **beats** the U-Net" in verdict) <= (not better), "the verdict says the FCN wins, the means do not"
 
 
 @pytest.mark.xfail(
