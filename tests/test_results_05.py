@@ -32,10 +32,10 @@ def test_results_are_glued(g):
         assert name in g, f"lesson 5 glues no {name!r}"
     if g["resnet_unet_run"]:
         assert "miou_unet_pretrained_encoder" in g, "the ResNet18-encoder U-Net ran but its mIoU is not glued"
-        assert g["n_runs"] == 7, "3 seeds x (skip, no skip) + the ResNet18-encoder U-Net"
+        assert g["n_runs"] == 10, "3 seeds x (skip, no skip, lesson 4's FCN) + the ResNet18-encoder U-Net"
     else:
         assert "miou_unet_pretrained_encoder" not in g, "a ResNet18-encoder mIoU is glued for a run that skipped it"
-        assert g["n_runs"] == 6, "3 seeds x (skip, no skip)"
+        assert g["n_runs"] == 9, "3 seeds x (skip, no skip, lesson 4's FCN)"
 
 
 def test_resnet_encoder_is_trained_where_it_measures_pretraining(g):
