@@ -63,7 +63,7 @@ def test_as_image_scales_by_dtype_or_by_percentile():
 @pytest.mark.parametrize(
     ("image", "kwargs", "error", "words"),
     [
-        ([[1, 2]], {}, TypeError, "image: expected a numpy array or a torch tensor, got list"),
+        ([[1, 2]], {}, TypeError, "image: expected a numpy array or torch tensor, got list"),
         (np.zeros((4, 4, 5)), {}, ValueError, "image: expected (H, W), (H, W, 1), (H, W, 3), (H, W, 4)"),
         (np.zeros((2, 4, 4, 3)), {}, ValueError, "got shape (2, 4, 4, 3)"),
         (np.zeros((0, 4)), {}, ValueError, "expected a non-empty image"),
@@ -85,7 +85,7 @@ def test_as_image_names_the_problem(image, kwargs, error, words):
         (np.zeros((4, 5), np.int32), ValueError, "expected shape (4, 4) (its image's H, W), got (4, 5)"),
         (np.full((4, 4), 0.5), TypeError, "a probability map must be thresholded"),
         (np.full((4, 4), -1), ValueError, "non-negative instance ids (0 = background), got minimum -1"),
-        ([[0]], TypeError, "labels: expected a numpy array or a torch tensor"),
+        ([[0]], TypeError, "labels: expected a numpy array or torch tensor"),
     ],
 )
 def test_as_instance_labels_names_the_problem(labels, error, words):

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._validate import describe_value
+from .._validate import _to_numpy, describe_value
 
 __all__ = ["IGNORE", "InstancePairs", "as_image", "as_instance_labels"]
 
@@ -50,12 +50,7 @@ def as_image(image: Any, name: str = "image", normalize: str = "auto") -> torch.
     """
     if normalize not in _NORMALIZE:
         raise ValueError(f"normalize: expected one of {_NORMALIZE}, got {normalize!r}")
-    if isinstance(image, torch.Tensor):
-        arr = image.detach().cpu().numpy()
-    elif isinstance(image, np.ndarray):
-        arr = image
-    else:
-        raise TypeError(f"{name}: expected a numpy array or a torch tensor, got {describe_value(image)}")
+    arr = _to_numpy(image, name)
     if arr.dtype != bool and not np.issubdtype(arr.dtype, np.number):
         raise TypeError(f"{name}: expected a numeric image (bool, integer or float), got dtype {arr.dtype}")
     if arr.size == 0:
@@ -116,12 +111,7 @@ def as_instance_labels(labels: Any, shape: tuple[int, int], name: str = "labels"
         TypeError: not an array, or float labels.
         ValueError: wrong shape or negative labels.
     """
-    if isinstance(labels, torch.Tensor):
-        arr = labels.detach().cpu().numpy()
-    elif isinstance(labels, np.ndarray):
-        arr = labels
-    else:
-        raise TypeError(f"{name}: expected a numpy array or a torch tensor, got {describe_value(labels)}")
+    arr = _to_numpy(labels, name)
     if arr.dtype != bool and not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(
             f"{name}: expected integer instance ids (0 = background), got dtype {arr.dtype}"
