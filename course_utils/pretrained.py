@@ -31,13 +31,13 @@ import hashlib
 import os
 import re
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from ._net import reachable as _reachable
 from ._validate import check_float, check_int, describe_value
 
 __all__ = [
@@ -193,30 +193,6 @@ def _read_state_dict(path: Path, model) -> dict:
 #: connection and never answers costs ``timeout`` seconds once, not once per model (lesson 6 loads
 #: four). The only module state of the package; a new kernel starts with it empty.
 _FAILED_HOSTS: dict[str, str] = {}
-
-
-def _reachable(url: str, timeout: float) -> str | None:
-    """None if a TCP connection to ``url``'s host opens within ``timeout`` s, else the reason.
-
-    Runs in a daemon thread joined with a timeout, because name resolution ignores socket timeouts.
-    """
-    parts = urlparse(url)
-    host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
-    result: dict[str, str | None] = {}
-
-    def probe() -> None:
-        try:
-            with socket.create_connection((host, port), timeout=timeout):
-                result["error"] = None
-        except Exception as exc:  # DNS failure, refused, unreachable, timed out
-            result["error"] = f"{type(exc).__name__}: {exc}"
-
-    t = threading.Thread(target=probe, name="course-weights-probe", daemon=True)
-    t.start()
-    t.join(timeout)
-    if "error" not in result:
-        return f"no answer from {host} within {timeout:g} s"
-    return result["error"] and f"cannot reach {host} ({result['error']})"
 
 
 def _download(weights, timeout: float, progress: bool) -> dict:

@@ -18,15 +18,14 @@ import os
 import shutil
 import socket
 import tempfile
-import threading
 import urllib.error
 from pathlib import Path
-from urllib.parse import urlparse
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from .._net import reachable as _reachable
 from .._validate import check_float, describe_value
 from ._base import check_size
 
@@ -84,31 +83,6 @@ class _PetSegmentation(Dataset):
 def _pet_present(base: Path) -> bool:
     """Whether ``base`` holds what torchvision's ``OxfordIIITPet`` takes for a downloaded dataset."""
     return (base / "images").is_dir() and (base / "annotations").is_dir()
-
-
-def _reachable(url: str, timeout: float) -> str | None:
-    """None if a TCP connection to ``url``'s host opens within ``timeout`` s, else the reason.
-
-    The same probe as ``course_utils.pretrained`` makes: in a daemon thread joined with a timeout,
-    because name resolution ignores socket timeouts.
-    """
-    parts = urlparse(url)
-    host, port = parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
-    result: dict[str, str | None] = {}
-
-    def probe() -> None:
-        try:
-            with socket.create_connection((host, port), timeout=timeout):
-                result["error"] = None
-        except Exception as exc:  # DNS failure, refused, unreachable, timed out
-            result["error"] = f"{type(exc).__name__}: {exc}"
-
-    t = threading.Thread(target=probe, name="course-pet-probe", daemon=True)
-    t.start()
-    t.join(timeout)
-    if "error" not in result:
-        return f"no answer from {host} within {timeout:g} s"
-    return result["error"] and f"cannot reach {host} ({result['error']})"
 
 
 def _why_failed(exc: BaseException, archive: Path, md5: str, timeout: float) -> str:
