@@ -35,6 +35,6 @@ def test_the_texture_network_trains_within_its_budget():
     g = glued(STEM)
     if "texture_train_seconds" not in g:
         pytest.skip("ImageNet weights were loaded: the lesson trains no texture network")
-    # issue 16: training <= 30 s on 2 CPU cores. 160 steps took 14 s on an AMD EPYC with AVX-512 and 42 s on one
-    # without (2026-12-06); 100 steps of 32 crops of 32 px take 23.6 s there and reach a higher ARI (0.780)
+    # issue 16: training <= 30 s on 2 CPU cores. 160 steps took 14 s on the AMD EPYC of 2026-12-04 and 42 s on the
+    # slower one of 2026-12-06 (no AVX-512); 100 steps of 32 crops of 32 px take 23.6 s there, ARI 0.780
     assert g["texture_train_seconds"] <= 30, f"texture network trained in {g['texture_train_seconds']:.1f} s"
