@@ -168,8 +168,37 @@ def replace_heads(model: nn.Module, num_classes: int, seed: int = 0) -> nn.Modul
     return model
 
 
+def _check_images(images: Any) -> None:
+    if (
+        not isinstance(images, torch.Tensor)
+        or images.ndim != 4
+        or images.shape[1] != 3
+        or not images.is_floating_point()
+    ):
+        raise ValueError(f"images: expected a float tensor of shape (N, 3, H, W), got {describe_value(images)}")
+
+
+def _check_masks(masks: Any, images: torch.Tensor, num_classes: int | None, ignore_index: int) -> None:
+    expected = (images.shape[0], *images.shape[2:])
+    if not isinstance(masks, torch.Tensor) or masks.dtype != torch.int64 or tuple(masks.shape) != expected:
+        raise ValueError(
+            f"masks: expected an int64 tensor of shape (N, H, W) = {expected}, got {describe_value(masks)}"
+        )
+    if num_classes is None:
+        return
+    bad = (masks != ignore_index) & ((masks < 0) | (masks >= num_classes))
+    if bool(bad.any()):
+        raise ValueError(
+            f"masks: expected class labels in [0, {num_classes}) or {ignore_index} (ignored), "
+            f"got values {sorted(set(masks[bad].unique().tolist()))[:5]}"
+        )
+
+
 def poly_lr(step: int, steps: int, power: float = 0.9) -> float:
     """The "poly" factor of the learning rate after ``step`` of ``steps`` updates: (1 - step/steps) ** power."""
+    steps = check_int(steps, "steps", min_value=1)
+    step = check_int(step, "step", min_value=0)
+    power = check_float(power, "power", min_value=0.0)
     return (1.0 - min(step, steps) / steps) ** power
 
 
@@ -186,6 +215,10 @@ def flip_and_rescale(
     below 1 shrinks and pads at a random offset, the padded mask pixels set to ``ignore_index`` so
     the loss skips them (torchvision's ``RandomResize`` + ``RandomCrop`` in one step).
     """
+    _check_images(images)
+    _check_masks(masks, images, None, ignore_index)
+    if not (isinstance(scale, (tuple, list)) and len(scale) == 2 and 0 < scale[0] <= scale[1]):
+        raise ValueError(f"scale: expected a pair (low, high) with 0 < low <= high, got {describe_value(scale)}")
     n, _, h, w = images.shape
     flip = torch.rand(n, generator=generator) < 0.5
     images = torch.where(flip[:, None, None, None], images.flip(-1), images)
@@ -216,31 +249,6 @@ class TrainHistory:
     losses: list[float] = field(default_factory=list)
     lrs: list[float] = field(default_factory=list)
     seconds: float = 0.0
-
-
-def _check_pair(images: Any, masks: Any, num_classes: int, ignore_index: int) -> None:
-    if (
-        not isinstance(images, torch.Tensor)
-        or images.ndim != 4
-        or images.shape[1] != 3
-        or not images.is_floating_point()
-    ):
-        raise ValueError(f"images: expected a float tensor of shape (N, 3, H, W), got {describe_value(images)}")
-    if (
-        not isinstance(masks, torch.Tensor)
-        or masks.dtype != torch.int64
-        or masks.shape != (images.shape[0], *images.shape[2:])
-    ):
-        raise ValueError(
-            f"masks: expected an int64 tensor of shape (N, H, W) = {(images.shape[0], *images.shape[2:])}, "
-            f"got {describe_value(masks)}"
-        )
-    bad = (masks != ignore_index) & ((masks < 0) | (masks >= num_classes))
-    if bool(bad.any()):
-        raise ValueError(
-            f"masks: expected class labels in [0, {num_classes}) or {ignore_index} (ignored), "
-            f"got values {sorted(set(masks[bad].unique().tolist()))[:5]}"
-        )
 
 
 def train_segmenter(
@@ -291,7 +299,8 @@ def train_segmenter(
     if optimizer not in ("sgd", "adamw"):
         raise ValueError(f"optimizer: expected 'sgd' or 'adamw', got {describe_value(optimizer)}")
     k = model.classifier[4].out_channels if hasattr(model, "classifier") else None
-    _check_pair(images, masks, k if k is not None else int(masks[masks != ignore_index].max()) + 1, ignore_index)
+    _check_images(images)
+    _check_masks(masks, images, k, ignore_index)
     aux = getattr(model, "aux_classifier", None)
     aux_params = list(aux.parameters()) if aux is not None else []
     aux_ids = {id(p) for p in aux_params}
@@ -331,8 +340,7 @@ def train_segmenter(
 @torch.inference_mode()
 def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
     """(N, 3, H, W) normalised images -> (N, H, W) int64 predicted classes, in eval mode, batch by batch."""
-    if not isinstance(images, torch.Tensor) or images.ndim != 4 or images.shape[1] != 3:
-        raise ValueError(f"images: expected a float tensor of shape (N, 3, H, W), got {describe_value(images)}")
+    _check_images(images)
     model.eval()
     device = next(model.parameters()).device
     parts = [

@@ -180,3 +180,32 @@ def test_load_course_weights_checks_the_hash_and_the_path(tmp_path):
         f.write(b"x")
     with pytest.raises(ValueError, match="sha256"):
         finetune.load_course_weights(copy)
+
+
+@pytest.mark.parametrize(
+    "args, word", [((0, 0), "steps"), ((-1, 10), "step"), ((1, 10, -0.5), "power"), ((1.5, 10), "step")]
+)
+def test_poly_lr_rejects_bad_arguments(args, word):
+    with pytest.raises((ValueError, TypeError), match=word):
+        finetune.poly_lr(*args)
+
+
+@pytest.mark.parametrize(
+    "change, word",
+    [
+        (lambda x, y: (x[0], y, (0.75, 1.25)), "images"),
+        (lambda x, y: (x, y.float(), (0.75, 1.25)), "masks"),
+        (lambda x, y: (x, y, (1.25, 0.75)), "scale"),
+        (lambda x, y: (x, y, (0.0, 1.0)), "scale"),
+    ],
+)
+def test_flip_and_rescale_rejects_bad_inputs_with_the_argument_named(change, word):
+    x, y = _bright_squares(2)
+    x, y, scale = change(x, y)
+    with pytest.raises(ValueError, match=word):
+        finetune.flip_and_rescale(x, y, torch.Generator().manual_seed(0), scale=scale)
+
+
+def test_predict_rejects_uint8_images():
+    with pytest.raises(ValueError, match=r"images: expected a float tensor"):
+        finetune.predict(finetune.small_deeplabv3(3, width=4), torch.zeros(1, 3, 32, 32, dtype=torch.uint8))
